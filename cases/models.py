@@ -1,0 +1,238 @@
+"""Cases, their categories, notes and the timeline of events."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from helpline.models import AgeGroup, Hotline, Risk
+
+
+class Category(models.Model):
+    """A node of the category tree, aligned with Child Helpline International."""
+
+    code = models.CharField(_("mã"), max_length=60, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name_vi = models.CharField(_("tên tiếng Việt"), max_length=200)
+    name_en = models.CharField(_("tên tiếng Anh"), max_length=200)
+    escalation_hint = models.CharField(_("gợi ý chuyển tuyến"), max_length=40, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("phân loại")
+        verbose_name_plural = _("phân loại")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+
+class CaseState(models.TextChoices):
+    NEW = "new", _("Mới")
+    OPEN = "open", _("Đang xử lý")
+    RESOLVED = "resolved", _("Đã giải quyết")
+    CLOSED = "closed", _("Đã đóng")
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Nữ")
+    MALE = "male", _("Nam")
+    OTHER = "other", _("Khác")
+    UNKNOWN = "unknown", _("Không rõ")
+
+
+HIGH_RISKS = (Risk.HIGH, Risk.IMMINENT)
+
+
+def can_handle_case(case: "Case", user) -> bool:
+    """Operators and supervisors may move a case they can see."""
+    return user.is_hotline_staff
+
+
+def can_close_case(case: "Case", user) -> bool:
+    """Closing a high or imminent case needs a supervisor's judgement."""
+    if case.risk in HIGH_RISKS:
+        return user.is_supervisor
+    return user.is_hotline_staff
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    reference = models.CharField(_("mã hồ sơ"), max_length=24, unique=True, editable=False)
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("tổng đài"), on_delete=models.PROTECT, related_name="cases"
+    )
+    state = FSMField(
+        _("trạng thái"), default=CaseState.NEW, choices=CaseState.choices, protected=True
+    )
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("phân loại"), blank=True, related_name="cases"
+    )
+    risk = models.CharField(
+        _("mức độ rủi ro"), max_length=10, choices=Risk.choices, default=Risk.LOW
+    )
+    age_group = models.CharField(
+        _("nhóm tuổi"), max_length=10, choices=AgeGroup.choices, blank=True
+    )
+    gender = models.CharField(
+        _("giới tính"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    province_code = models.CharField(_("tỉnh/thành"), max_length=2, blank=True)
+    summary = models.TextField(_("tóm tắt"), max_length=4000, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("ngày tạo"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("cập nhật"), auto_now=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every save through the services, so that an edit made from a
+    # stale form is refused instead of silently overwriting someone else's.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("hồ sơ")
+        verbose_name_plural = _("hồ sơ")
+        indexes = [models.Index(fields=["hotline", "state", "risk"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_high_risk(self) -> bool:
+        return self.risk in HIGH_RISKS
+
+    @transition(
+        field=state, source=CaseState.NEW, target=CaseState.OPEN, permission=can_handle_case
+    )
+    def open(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=CaseState.OPEN, target=CaseState.RESOLVED, permission=can_handle_case
+    )
+    def resolve(self, *, at: datetime.datetime) -> None:
+        self.resolved_at = at
+
+    @transition(
+        field=state, source=CaseState.RESOLVED, target=CaseState.CLOSED, permission=can_close_case
+    )
+    def close(self, *, at: datetime.datetime) -> None:
+        self.closed_at = at
+
+    @transition(
+        field=state,
+        source=[CaseState.RESOLVED, CaseState.CLOSED],
+        target=CaseState.OPEN,
+        permission=can_handle_case,
+    )
+    def reopen(self) -> None:
+        self.resolved_at = None
+        self.closed_at = None
+
+
+# The transitions a person can take from a case page, in the order the buttons appear.
+CASE_TRANSITIONS = {
+    "open": _("Bắt đầu xử lý"),
+    "resolve": _("Đánh dấu đã giải quyết"),
+    "close": _("Đóng hồ sơ"),
+    "reopen": _("Mở lại"),
+}
+
+
+class CaseReferenceCounter(models.Model):
+    """The last number handed out per hotline and year; it only ever grows."""
+
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hotline", "year"], name="case_reference_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hotline_id}/{self.year}: {self.last_number}"
+
+
+class CaseNote(models.Model):
+    """A note on a case. Notes are append-only: they are never edited or deleted."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("nội dung"), max_length=8000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on case {self.case_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Ghi chú không thể sửa sau khi đã lưu."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Ghi chú không thể xoá."))
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline and audit trail: who did what, when.
+
+    It never holds content: only the action, the states and the names of the
+    fields that changed.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Tạo hồ sơ")
+        VIEWED = "viewed", _("Xem hồ sơ")
+        UPDATED = "updated", _("Cập nhật hồ sơ")
+        TRANSITIONED = "transitioned", _("Chuyển trạng thái")
+        NOTE_ADDED = "note_added", _("Thêm ghi chú")
+        CONVERSATION_LINKED = "conversation_linked", _("Gắn cuộc trao đổi")
+        TRANSCRIPT_VIEWED = "transcript_viewed", _("Xem nội dung trao đổi")
+        ESCALATION = "escalation", _("Chuyển tuyến")
+        ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
+        PHONE_REVEALED = "phone_revealed", _("Xem số điện thoại")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, choices=Action.choices)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    # Field names, transition names or ids: never free text typed by anyone.
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+    @property
+    def from_state_label(self) -> str:
+        return CaseState(self.from_state).label if self.from_state in CaseState.values else ""
+
+    @property
+    def to_state_label(self) -> str:
+        return CaseState(self.to_state).label if self.to_state in CaseState.values else ""

@@ -1,0 +1,153 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cases import services
+from cases.forms import CaseEditForm, CaseFilterForm, CaseForm, NoteForm, TransitionForm
+from cases.models import CASE_TRANSITIONS
+from cases.selectors import case_get_for_user, cases_visible_to
+from helpline.access import hotline_staff_required
+from helpline.provinces import province_name
+
+CASES_PER_PAGE = 25
+
+
+@hotline_staff_required
+def case_list(request):
+    cases = cases_visible_to(user=request.user).select_related("hotline")
+    filters = CaseFilterForm(request.GET or None)
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["state"]:
+            cases = cases.filter(state=data["state"])
+        if data["risk"]:
+            cases = cases.filter(risk=data["risk"])
+        if data["category"]:
+            cases = cases.filter(categories=data["category"])
+        if data["hotline"]:
+            cases = cases.filter(hotline=data["hotline"])
+    if not request.user.is_central_supervisor:
+        filters.fields.pop("hotline")
+    page = Paginator(cases.distinct(), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {"page": page, "filters": filters, "query": query.urlencode()},
+    )
+
+
+@hotline_staff_required
+@require_http_methods(["GET", "POST"])
+def case_create(request):
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_create(user=request.user, **form.cleaned_data)
+        except services.CaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Đã tạo hồ sơ %(ref)s.") % {"ref": case.reference})
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/case_form.html", {"form": form, "case": None})
+
+
+@hotline_staff_required
+def case_detail(request, case_id: int):
+    with transaction.atomic():
+        case = case_get_for_user(user=request.user, case_id=case_id, audit=True)
+    events = case.events.select_related("actor")
+    context = {
+        "case": case,
+        "categories": case.categories.select_related("parent"),
+        "notes": case.notes.select_related("author"),
+        "timeline": events,
+        "note_form": NoteForm(),
+        "transitions": [
+            (name, CASE_TRANSITIONS[name])
+            for name in services.case_available_transitions(case=case, user=request.user)
+        ],
+        "province_name": province_name(case.province_code),
+    }
+    return render(request, "cases/case_detail.html", context)
+
+
+@hotline_staff_required
+@require_http_methods(["GET", "POST"])
+def case_edit(request, case_id: int):
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    initial = {
+        "categories": list(case.categories.all()),
+        "risk": case.risk,
+        "age_group": case.age_group,
+        "gender": case.gender,
+        "province_code": case.province_code,
+        "summary": case.summary,
+        "version": case.version,
+    }
+    form = CaseEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.case_update(
+                user=request.user,
+                case_id=case.pk,
+                expected_version=data.pop("version"),
+                categories=list(data.pop("categories")),
+                **data,
+            )
+        except services.CaseError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Đã lưu thay đổi."))
+            return redirect("cases:detail", case_id=case.pk)
+    return render(request, "cases/case_form.html", {"form": form, "case": case})
+
+
+@hotline_staff_required
+@require_POST
+def case_note_add(request, case_id: int):
+    # Resolve access first, so a hidden case answers 404 whatever the form holds.
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("body", []):
+            messages.error(request, error)
+        return redirect("cases:detail", case_id=case.pk)
+    try:
+        services.case_note_add(user=request.user, case_id=case.pk, body=form.cleaned_data["body"])
+    except services.CaseError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Đã thêm ghi chú."))
+    return redirect("cases:detail", case_id=case.pk)
+
+
+@hotline_staff_required
+def case_transition(request, case_id: int):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    case = case_get_for_user(user=request.user, case_id=case_id)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Thao tác không hợp lệ."))
+        return redirect("cases:detail", case_id=case.pk)
+    try:
+        case = services.case_transition(
+            user=request.user,
+            case_id=case.pk,
+            transition=form.cleaned_data["transition"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except services.CaseError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Hồ sơ đã chuyển sang “%(state)s”.") % {"state": case.get_state_display()}
+        )
+    return redirect("cases:detail", case_id=case.pk)

@@ -1,0 +1,114 @@
+"""Load hotlines, categories, demo agencies and demo staff. Safe to run again."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from cases.models import Category
+from escalation.models import Agency
+from helpline.models import Hotline, Role, User
+from helpline.reference_data import categories_sync, hotlines_sync
+from helpline.services import staff_create
+
+DEMO_PASSWORD = "helpline-demo-2026"  # noqa: S105 - only set while DEBUG is on
+
+DEMO_AGENCIES = [
+    {
+        "code": "a05-police",
+        "name_vi": "Cục An ninh mạng và phòng, chống tội phạm sử dụng công nghệ cao (A05)",
+        "name_en": "Department of Cybersecurity and High-tech Crime Prevention (A05)",
+        "scope": Agency.Scope.NATIONAL,
+        "province_codes": [],
+        "accepted_types": ["privacy_violation", "child_abuse", "ocsea", "scam"],
+        "notification_email": "a05-demo@example.invalid",
+    },
+    {
+        "code": "hotline-111",
+        "name_vi": "Tổng đài quốc gia bảo vệ trẻ em 111",
+        "name_en": "National child protection hotline 111",
+        "scope": Agency.Scope.NATIONAL,
+        "province_codes": [],
+        "accepted_types": ["child_abuse", "ocsea", "self_harm"],
+        "notification_email": "111-demo@example.invalid",
+    },
+    {
+        "code": "hanoi-police",
+        "name_vi": "Phòng An ninh mạng, Công an Thành phố Hà Nội",
+        "name_en": "Hanoi Police cybersecurity unit",
+        "scope": Agency.Scope.PROVINCIAL,
+        "province_codes": ["01"],
+        "accepted_types": ["privacy_violation", "child_abuse", "ocsea", "scam"],
+        "notification_email": "hanoi-police-demo@example.invalid",
+    },
+    {
+        "code": "mental-health",
+        "name_vi": "Trung tâm hỗ trợ sức khỏe tâm thần thanh thiếu niên",
+        "name_en": "Youth mental health support centre",
+        "scope": Agency.Scope.NATIONAL,
+        "province_codes": [],
+        "accepted_types": ["self_harm"],
+        "notification_email": "mental-health-demo@example.invalid",
+    },
+]
+
+# username, role, hotline code, agency code, full name
+DEMO_STAFF = [
+    ("op_hanoi", Role.OPERATOR, "01", None, "Nguyễn Thu Hà"),
+    ("op_hue", Role.OPERATOR, "46", None, "Trần Minh Huế"),
+    ("op_central", Role.OPERATOR, "00", None, "Lê Quốc Trung"),
+    ("sup_hanoi", Role.SUPERVISOR, "01", None, "Phạm Thanh Bình"),
+    ("sup_central", Role.SUPERVISOR, "00", None, "Đỗ Hải Yến"),
+    ("admin", Role.ADMINISTRATOR, None, None, "Quản trị hệ thống"),
+    ("liaison_a05", Role.LIAISON, None, "a05-police", "Vũ Đức Anh"),
+    ("liaison_111", Role.LIAISON, None, "hotline-111", "Hoàng Mai Lan"),
+    ("liaison_hanoi_police", Role.LIAISON, None, "hanoi-police", "Bùi Văn Nam"),
+    ("liaison_mental", Role.LIAISON, None, "mental-health", "Ngô Thị Hương"),
+]
+
+
+def agencies_seed() -> None:
+    for data in DEMO_AGENCIES:
+        group, _ = Group.objects.get_or_create(name=f"agency:{data['code']}")
+        Agency.objects.update_or_create(code=data["code"], defaults={**data, "group": group})
+
+
+def demo_staff_seed(*, password: str | None) -> list[str]:
+    """Create the demo staff that do not exist yet; return their usernames."""
+    existing = set(User.objects.values_list("username", flat=True))
+    created = []
+    for username, role, hotline, agency, full_name in DEMO_STAFF:
+        if username in existing:
+            continue
+        staff_create(
+            username=username,
+            role=role,
+            password=password,
+            hotline_code=hotline,
+            agency_code=agency,
+            full_name=full_name,
+            validate=False,
+        )
+        created.append(username)
+    return created
+
+
+class Command(BaseCommand):
+    help = "Load hotlines, categories, demo agencies and demo staff (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        hotlines_sync(Hotline)
+        categories_sync(Category)
+        agencies_seed()
+        # Outside DEBUG the demo accounts exist but cannot log in.
+        created = demo_staff_seed(password=DEMO_PASSWORD if settings.DEBUG else None)
+        self.stdout.write(
+            f"Demo data ready: {Hotline.objects.count()} hotlines, {Category.objects.count()} "
+            f"categories, {Agency.objects.count()} agencies, {len(created)} new staff."
+        )
+        if settings.DEBUG:
+            self.stdout.write("Demo logins (DEBUG only), password for all: " + DEMO_PASSWORD)
+            for username, role, hotline, agency, _name in DEMO_STAFF:
+                scope = f"hotline {hotline}" if hotline else (f"agency {agency}" if agency else "")
+                self.stdout.write(f"  {username:<22} {role:<14} {scope}")

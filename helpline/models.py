@@ -1,0 +1,285 @@
+"""Hotlines, staff, conversations and their messages."""
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class Hotline(models.Model):
+    """The central hotline (24/7) or one of the 34 provincial hotlines."""
+
+    code = models.CharField(_("mã"), max_length=4, unique=True)
+    name_vi = models.CharField(_("tên tiếng Việt"), max_length=120)
+    name_en = models.CharField(_("tên tiếng Anh"), max_length=120)
+    is_central = models.BooleanField(_("tổng đài trung ương"), default=False)
+    ref_prefix = models.CharField(_("tiền tố mã hồ sơ"), max_length=4, unique=True)
+    always_open = models.BooleanField(_("mở 24/7"), default=False)
+    opens_at = models.TimeField(_("giờ mở cửa"), default=datetime.time(7, 30))
+    closes_at = models.TimeField(_("giờ đóng cửa"), default=datetime.time(21, 30))
+    voice_number = models.CharField(
+        _("số điện thoại tổng đài"), max_length=20, blank=True, db_index=True
+    )
+
+    class Meta:
+        ordering = ["-is_central", "code"]
+        verbose_name = _("tổng đài")
+        verbose_name_plural = _("tổng đài")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+    def is_open(self, at: datetime.datetime | None = None) -> bool:
+        """Tell whether the hotline answers at this moment, in local time."""
+        if self.always_open:
+            return True
+        local = timezone.localtime(at or timezone.now()).time()
+        if self.opens_at <= self.closes_at:
+            return self.opens_at <= local < self.closes_at
+        # Overnight hours, such as 18:00 to 06:00.
+        return local >= self.opens_at or local < self.closes_at
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("Tư vấn viên")
+    SUPERVISOR = "supervisor", _("Giám sát viên")
+    LIAISON = "liaison", _("Cán bộ liên lạc cơ quan")
+    ADMINISTRATOR = "administrator", _("Quản trị viên")
+
+
+class User(AbstractUser):
+    """A member of staff, with one role and one scope.
+
+    Operators and supervisors belong to one hotline, liaisons to one agency.
+    Administrators manage configuration and see no case content.
+    """
+
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, blank=True)
+    hotline = models.ForeignKey(
+        Hotline,
+        verbose_name=_("tổng đài"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    agency = models.ForeignKey(
+        "escalation.Agency",
+        verbose_name=_("cơ quan"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="liaisons",
+    )
+
+    class Meta:
+        verbose_name = _("nhân sự")
+        verbose_name_plural = _("nhân sự")
+        constraints = [
+            models.CheckConstraint(
+                name="staff_scope_matches_role",
+                condition=(
+                    models.Q(
+                        role__in=["operator", "supervisor"],
+                        hotline__isnull=False,
+                        agency__isnull=True,
+                    )
+                    | models.Q(role="liaison", agency__isnull=False, hotline__isnull=True)
+                    | models.Q(
+                        role__in=["administrator", ""], agency__isnull=True, hotline__isnull=True
+                    )
+                ),
+            )
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.role in (Role.OPERATOR, Role.SUPERVISOR):
+            if self.hotline_id is None or self.agency_id is not None:
+                raise ValidationError(_("Tư vấn viên và giám sát viên cần đúng một tổng đài."))
+        elif self.role == Role.LIAISON:
+            if self.agency_id is None or self.hotline_id is not None:
+                raise ValidationError(_("Cán bộ liên lạc cần đúng một cơ quan."))
+        elif self.hotline_id is not None or self.agency_id is not None:
+            raise ValidationError(_("Quản trị viên không thuộc tổng đài hay cơ quan nào."))
+
+    @property
+    def is_operator(self) -> bool:
+        return self.is_active and self.role == Role.OPERATOR
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.is_active and self.role == Role.SUPERVISOR
+
+    @property
+    def is_central_supervisor(self) -> bool:
+        return self.is_supervisor and self.hotline is not None and self.hotline.is_central
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.is_active and self.role == Role.LIAISON
+
+    @property
+    def is_hotline_staff(self) -> bool:
+        """Operators and supervisors: the people who handle conversations and cases."""
+        return self.is_operator or self.is_supervisor
+
+
+class Channel(models.TextChoices):
+    WEBCHAT = "webchat", _("Trò chuyện trên web")
+    VOICE = "voice", _("Cuộc gọi")
+    SMS = "sms", _("Tin nhắn SMS")
+
+
+class Risk(models.TextChoices):
+    LOW = "low", _("Thấp")
+    MEDIUM = "medium", _("Trung bình")
+    HIGH = "high", _("Cao")
+    IMMINENT = "imminent", _("Nguy hiểm tức thời")
+
+
+RISK_ORDER = {Risk.IMMINENT: 0, Risk.HIGH: 1, Risk.MEDIUM: 2, Risk.LOW: 3, "": 4}
+
+
+class AgeGroup(models.TextChoices):
+    UNDER_12 = "under-12", _("Dưới 12")
+    AGE_12_14 = "12-14", _("12-14")
+    AGE_15_17 = "15-17", _("15-17")
+    AGE_18_24 = "18-24", _("18-24")
+    AGE_25_30 = "25-30", _("25-30")
+    OVER_30 = "over-30", _("Trên 30")
+
+
+class ConversationState(models.TextChoices):
+    QUEUED = "queued", _("Đang chờ")
+    ACTIVE = "active", _("Đang trao đổi")
+    ENDED = "ended", _("Đã kết thúc")
+    ABANDONED = "abandoned", _("Bỏ dở")
+    TRANSFERRED = "transferred", _("Đã chuyển")
+
+
+class Conversation(ConcurrentTransitionMixin, models.Model):
+    """One contact through one channel: a web chat, a call or an SMS thread."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("tổng đài"), on_delete=models.PROTECT, related_name="conversations"
+    )
+    state = FSMField(
+        _("trạng thái"),
+        default=ConversationState.QUEUED,
+        choices=ConversationState.choices,
+        protected=True,
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tư vấn viên"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("hồ sơ"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    risk = models.CharField(_("mức độ rủi ro"), max_length=10, choices=Risk.choices, blank=True)
+    province_code = models.CharField(_("tỉnh/thành"), max_length=2, blank=True)
+    language = models.CharField(_("ngôn ngữ"), max_length=5, default="vi")
+    age_group = models.CharField(
+        _("nhóm tuổi"), max_length=10, choices=AgeGroup.choices, blank=True
+    )
+    # The youth's secret is kept only as a SHA-256 hash.
+    token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    ended_reason = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(_("bắt đầu chờ"), default=timezone.now, db_index=True)
+    queued_at = models.DateTimeField(_("vào hàng chờ"), default=timezone.now)
+    answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("kết thúc"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cuộc trao đổi")
+        verbose_name_plural = _("cuộc trao đổi")
+        indexes = [models.Index(fields=["state", "hotline", "queued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {str(self.id)[:8]}"
+
+    @property
+    def waited(self) -> datetime.timedelta | None:
+        if self.answered_at is None:
+            return None
+        return self.answered_at - self.created_at
+
+    @property
+    def handled(self) -> datetime.timedelta | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.answered_at
+
+    @transition(field=state, source=ConversationState.QUEUED, target=ConversationState.ACTIVE)
+    def accept(self, *, operator, at: datetime.datetime) -> None:
+        self.operator = operator
+        self.answered_at = at
+
+    @transition(field=state, source=ConversationState.QUEUED, target=ConversationState.ABANDONED)
+    def abandon(self, *, at: datetime.datetime, reason: str = "") -> None:
+        self.ended_at = at
+        self.ended_reason = reason
+
+    @transition(field=state, source=ConversationState.ACTIVE, target=ConversationState.ENDED)
+    def end(self, *, at: datetime.datetime, reason: str = "") -> None:
+        self.ended_at = at
+        self.ended_reason = reason
+
+
+class Sender(models.TextChoices):
+    YOUTH = "youth", _("Người liên hệ")
+    OPERATOR = "operator", _("Tư vấn viên")
+    SYSTEM = "system", _("Hệ thống")
+
+
+class Message(models.Model):
+    """One message in a conversation. seq is 1, 2, 3... without gaps."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField()
+    sender = models.CharField(max_length=10, choices=Sender.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    client_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"], name="message_client_id_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

@@ -1,0 +1,31 @@
+import pytest
+from django.urls import reverse
+
+from cases.models import CaseEvent, CaseState
+
+
+@pytest.mark.django_db
+def test_it_lets_a_hanoi_operator_create_and_move_a_case_that_hue_cannot_see(
+    client, op_hanoi, op_hue
+):
+    client.force_login(op_hanoi)
+    response = client.post(
+        reverse("cases:create"),
+        {"risk": "medium", "gender": "female", "categories": ["1", "2"], "summary": "x"},
+    )
+    assert response.status_code == 302, response.content
+    case = op_hanoi.hotline.cases.get()
+    assert case.reference.startswith("HN-")
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert page.status_code == 200
+    assert "Bắt đầu xử lý" in page.content.decode()
+    client.post(reverse("cases:transition", args=[case.pk]), {"transition": "open", "version": 1})
+    case.refresh_from_db()
+    assert case.state == CaseState.OPEN
+    assert list(case.events.values_list("action", flat=True)) == [
+        CaseEvent.Action.CREATED,
+        CaseEvent.Action.VIEWED,
+        CaseEvent.Action.TRANSITIONED,
+    ]
+    client.force_login(op_hue)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
