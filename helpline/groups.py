@@ -1,0 +1,36 @@
+"""Channel-layer group names, from one place.
+
+The channel layer only signals: a frame lost here is recovered by the client
+resyncing from the database. Group names allow only ASCII letters, digits,
+hyphens, underscores and periods.
+"""
+
+
+def hotline_queue_group(hotline_id: int) -> str:
+    """Consoles watching one hotline's queue."""
+    return f"queue.hotline.{hotline_id}"
+
+
+def central_overflow_group() -> str:
+    """Central consoles, which also see provincial conversations that overflow."""
+    return "queue.central"
+
+
+def conversation_group(conversation_id) -> str:
+    """Everyone in one conversation: the young person's socket and the operator's console."""
+    return f"conversation.{conversation_id}"
+
+
+def staff_group(user_id: int) -> str:
+    """Every open console of one member of staff.
+
+    The console forwards an event {"type": "console.push", "frame": {...}} to its
+    browser as the frame itself, so other apps can push (an agency's answer on a
+    case, an SMS delivery failure) without knowing the console's internals.
+    """
+    return f"staff.{user_id}"
+
+
+def agency_group(agency_id: int) -> str:
+    """Every open liaison queue of one agency."""
+    return f"agency.{agency_id}"
