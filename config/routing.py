@@ -1,3 +1,9 @@
 """WebSocket routes. Each app adds its consumers here."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from escalation.consumers import LiaisonQueueConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/liaison/", LiaisonQueueConsumer.as_asgi()),
+]
