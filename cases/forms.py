@@ -1,4 +1,8 @@
+from itertools import groupby
+
 from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, CaseState, Category, Gender
@@ -6,8 +10,45 @@ from helpline.models import AgeGroup, Hotline, Risk
 from helpline.provinces import province_choices
 
 
+class GroupedCategoryIterator(ModelChoiceIterator):
+    """Yield the categories in groups, one per parent, in the tree's order."""
+
+    def __iter__(self):
+        categories = self.queryset.select_related("parent").order_by("parent__position", "position")
+        for parent, children in groupby(categories, key=lambda category: category.parent):
+            if parent is None:
+                yield from (self.choice(category) for category in children)
+            else:
+                yield (parent.name, [self.choice(category) for category in children])
+
+
 class CategoryChoiceField(forms.ModelMultipleChoiceField):
-    """Categories shown as a tree: each child indented under its parent."""
+    """The category tree by code: a heading per parent, a checkbox per category."""
+
+    iterator = GroupedCategoryIterator
+
+    def __init__(self, **kwargs):
+        # A parent with children is a heading, not a choice: a case gets the precise one.
+        has_children = Exists(Category.objects.filter(parent=OuterRef("pk")))
+        leaves = Category.objects.filter(is_active=True).filter(
+            Q(parent__isnull=False) | ~has_children
+        )
+        super().__init__(
+            queryset=leaves,
+            to_field_name="code",
+            required=False,
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "category-tree"}),
+            error_messages={
+                "invalid_choice": _("Phân loại “%(value)s” không tồn tại."),
+                "invalid_pk_value": _("Phân loại “%(pk)s” không tồn tại."),
+                "invalid_list": _("Hãy chọn một danh sách phân loại."),
+            },
+            **kwargs,
+        )
+
+
+class CategoryFilterField(forms.ModelChoiceField):
+    """One category, or a whole branch when a parent is chosen."""
 
     def label_from_instance(self, category: Category) -> str:
         prefix = "— " if category.parent_id else ""
@@ -26,13 +67,27 @@ def _province_field(required: bool = False) -> forms.ChoiceField:
 class CaseForm(forms.Form):
     """The fields an operator fills in on a case."""
 
-    categories = CategoryChoiceField(
-        label=_("Phân loại"),
-        queryset=Category.objects.filter(is_active=True).select_related("parent"),
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 12}),
-        error_messages={"invalid_choice": _("Phân loại “%(value)s” không tồn tại.")},
-    )
+    def category_groups(self) -> list[dict]:
+        """The category checkboxes, one group per parent, with what is ticked now."""
+        ticked = {str(value) for value in self["categories"].value() or []}
+        groups = []
+        for choice_value, choice_label in self.fields["categories"].choices:
+            options = (
+                choice_label if isinstance(choice_label, list) else [(choice_value, choice_label)]
+            )
+            label = choice_value if isinstance(choice_label, list) else ""
+            groups.append(
+                {
+                    "label": label,
+                    "options": [
+                        {"value": str(value), "label": text, "ticked": str(value) in ticked}
+                        for value, text in options
+                    ],
+                }
+            )
+        return groups
+
+    categories = CategoryChoiceField(label=_("Phân loại"))
     risk = forms.ChoiceField(label=_("Mức độ rủi ro"), choices=Risk.choices, initial=Risk.LOW)
     age_group = forms.ChoiceField(
         label=_("Nhóm tuổi"), choices=[("", _("Không rõ")), *AgeGroup.choices], required=False
@@ -69,9 +124,9 @@ class CaseFilterForm(forms.Form):
     risk = forms.ChoiceField(
         label=_("Rủi ro"), choices=[("", _("Tất cả")), *Risk.choices], required=False
     )
-    category = forms.ModelChoiceField(
+    category = CategoryFilterField(
         label=_("Phân loại"),
-        queryset=Category.objects.all(),
+        queryset=Category.objects.order_by("position"),
         to_field_name="code",
         required=False,
         empty_label=_("Tất cả"),

@@ -170,6 +170,16 @@ class CaseReferenceCounter(models.Model):
         return f"{self.hotline_id}/{self.year}: {self.last_number}"
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes are refused too, so that no code path can rewrite a note."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Ghi chú không thể sửa sau khi đã lưu."))
+
+    def delete(self):
+        raise ValidationError(_("Ghi chú không thể xoá."))
+
+
 class CaseNote(models.Model):
     """A note on a case. Notes are append-only: they are never edited or deleted."""
 
@@ -178,6 +188,8 @@ class CaseNote(models.Model):
     body = models.TextField(_("nội dung"), max_length=8000)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = AppendOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
@@ -185,7 +197,7 @@ class CaseNote(models.Model):
         return f"note {self.pk} on case {self.case_id}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
+        if self.pk is not None or not self._state.adding:
             raise ValidationError(_("Ghi chú không thể sửa sau khi đã lưu."))
         super().save(*args, **kwargs)
 

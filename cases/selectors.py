@@ -37,5 +37,13 @@ def case_get_for_user(*, user, case_id: int, for_update: bool = False, audit: bo
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if audit:
-        CaseEvent.objects.create(case=case, actor=user, action=CaseEvent.Action.VIEWED)
+        case_read_audit(case=case, user=user)
     return case
+
+
+def case_read_audit(*, case: Case, user, action: str = CaseEvent.Action.VIEWED) -> CaseEvent:
+    """Write one read of a case to its timeline: who and when, never what was shown.
+
+    Call it inside the transaction that fetched what is shown.
+    """
+    return CaseEvent.objects.create(case=case, actor=user, action=action)

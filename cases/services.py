@@ -19,6 +19,7 @@ from cases.models import (
     CaseEvent,
     CaseNote,
     CaseReferenceCounter,
+    CaseState,
     Category,
 )
 from cases.selectors import case_get_for_user
@@ -100,6 +101,8 @@ def case_update(
         raise ValueError(f"not editable: {sorted(unknown)}")
     case = case_get_for_user(user=user, case_id=case_id, for_update=True)
     _check_version(case, expected_version)
+    if case.state == CaseState.CLOSED:
+        raise CaseError(_("Hồ sơ đã đóng. Hãy mở lại hồ sơ trước khi sửa."))
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
     for name in changed:
         setattr(case, name, fields[name])

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -8,8 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import services
 from cases.forms import CaseEditForm, CaseFilterForm, CaseForm, NoteForm, TransitionForm
-from cases.models import CASE_TRANSITIONS
-from cases.selectors import case_get_for_user, cases_visible_to
+from cases.models import CASE_TRANSITIONS, CaseState
+from cases.selectors import case_get_for_user, case_read_audit, cases_visible_to
 from helpline.access import hotline_staff_required
 from helpline.provinces import province_name
 
@@ -20,6 +21,9 @@ CASES_PER_PAGE = 25
 def case_list(request):
     cases = cases_visible_to(user=request.user).select_related("hotline")
     filters = CaseFilterForm(request.GET or None)
+    if not request.user.is_central_supervisor:
+        # Everyone else sees one hotline, so the filter would only mislead.
+        filters.fields.pop("hotline")
     if filters.is_valid():
         data = filters.cleaned_data
         if data["state"]:
@@ -27,11 +31,12 @@ def case_list(request):
         if data["risk"]:
             cases = cases.filter(risk=data["risk"])
         if data["category"]:
-            cases = cases.filter(categories=data["category"])
-        if data["hotline"]:
+            # A parent category stands for its whole branch.
+            cases = cases.filter(
+                Q(categories=data["category"]) | Q(categories__parent=data["category"])
+            )
+        if data.get("hotline"):
             cases = cases.filter(hotline=data["hotline"])
-    if not request.user.is_central_supervisor:
-        filters.fields.pop("hotline")
     page = Paginator(cases.distinct(), CASES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -80,7 +85,14 @@ def case_detail(request, case_id: int):
 @hotline_staff_required
 @require_http_methods(["GET", "POST"])
 def case_edit(request, case_id: int):
-    case = case_get_for_user(user=request.user, case_id=case_id)
+    # The form shows the case's content, so opening it is a read for the timeline.
+    with transaction.atomic():
+        case = case_get_for_user(user=request.user, case_id=case_id)
+        if request.method == "GET" and case.state != CaseState.CLOSED:
+            case_read_audit(case=case, user=request.user)
+    if case.state == CaseState.CLOSED:
+        messages.error(request, _("Hồ sơ đã đóng. Hãy mở lại hồ sơ trước khi sửa."))
+        return redirect("cases:detail", case_id=case.pk)
     initial = {
         "categories": list(case.categories.all()),
         "risk": case.risk,

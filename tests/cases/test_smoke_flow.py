@@ -11,11 +11,20 @@ def test_it_lets_a_hanoi_operator_create_and_move_a_case_that_hue_cannot_see(
     client.force_login(op_hanoi)
     response = client.post(
         reverse("cases:create"),
-        {"risk": "medium", "gender": "female", "categories": ["1", "2"], "summary": "x"},
+        {
+            "risk": "medium",
+            "gender": "female",
+            "categories": ["online.cyberbullying", "online.privacy"],
+            "summary": "x",
+        },
     )
     assert response.status_code == 302, response.content
     case = op_hanoi.hotline.cases.get()
     assert case.reference.startswith("HN-")
+    assert set(case.categories.values_list("code", flat=True)) == {
+        "online.cyberbullying",
+        "online.privacy",
+    }
     page = client.get(reverse("cases:detail", args=[case.pk]))
     assert page.status_code == 200
     assert "Bắt đầu xử lý" in page.content.decode()

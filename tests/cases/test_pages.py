@@ -1,0 +1,172 @@
+"""What the case pages show: filters, pages of results, the category tree, the buttons."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from cases.models import CaseState
+from cases.services import case_transition
+from cases.views import CASES_PER_PAGE
+
+
+def references(response) -> set[str]:
+    return set(re.findall(r"[A-Z]{2,4}-\d{4}-\d{6}", response.content.decode()))
+
+
+def moved(case, user, *transitions):
+    for name in transitions:
+        case = case_transition(user=user, case_id=case.pk, transition=name)
+    return case
+
+
+@pytest.fixture
+def hanoi_cases(make_case, op_hanoi):
+    low = make_case(by=op_hanoi, risk="low", categories=("online.cyberbullying",))
+    high = make_case(by=op_hanoi, risk="high", categories=("online.privacy",))
+    abuse = make_case(by=op_hanoi, risk="imminent", categories=("violence.physical",))
+    moved(high, op_hanoi, "open")
+    return {"low": low, "high": high, "abuse": abuse}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({}, {"low", "high", "abuse"}),
+        ({"state": "new"}, {"low", "abuse"}),
+        ({"state": "open"}, {"high"}),
+        ({"risk": "imminent"}, {"abuse"}),
+        ({"category": "online.privacy"}, {"high"}),
+        ({"category": "online"}, {"low", "high"}),
+        ({"category": "violence"}, {"abuse"}),
+        ({"state": "new", "risk": "low"}, {"low"}),
+        ({"state": "closed"}, set()),
+    ],
+)
+def test_it_filters_the_list_by_state_risk_and_category(
+    client, hanoi_cases, op_hanoi, query, expected
+):
+    client.force_login(op_hanoi)
+    response = client.get(reverse("cases:list"), query)
+    assert references(response) == {hanoi_cases[name].reference for name in expected}
+
+
+@pytest.mark.django_db
+def test_it_lets_only_a_central_supervisor_filter_by_hotline(
+    client, hanoi_cases, make_case, op_hue, sup_central, op_hanoi
+):
+    hue = make_case(by=op_hue)
+    client.force_login(sup_central)
+    response = client.get(reverse("cases:list"), {"hotline": "46"})
+    assert references(response) == {hue.reference}
+    assert 'name="hotline"' in response.content.decode()
+    client.force_login(op_hanoi)
+    response = client.get(reverse("cases:list"), {"hotline": "46"})
+    assert 'name="hotline"' not in response.content.decode()
+    # The hotline parameter is ignored, not turned into a view of another hotline.
+    assert references(response) == {case.reference for case in hanoi_cases.values()}
+
+
+@pytest.mark.django_db
+def test_it_shows_an_unknown_filter_value_as_an_error(client, hanoi_cases, op_hanoi):
+    client.force_login(op_hanoi)
+    response = client.get(reverse("cases:list"), {"risk": "apocalyptic"})
+    assert response.status_code == 200
+    assert response.context["filters"].errors["risk"]
+
+
+@pytest.mark.django_db
+def test_it_paginates_the_list_and_keeps_the_filters_across_pages(client, make_case, op_hanoi):
+    for _ in range(CASES_PER_PAGE + 3):
+        make_case(by=op_hanoi, risk="medium")
+    make_case(by=op_hanoi, risk="low")
+    client.force_login(op_hanoi)
+    first = client.get(reverse("cases:list"), {"risk": "medium"})
+    assert len(references(first)) == CASES_PER_PAGE
+    assert "risk=medium&amp;page=2" in first.content.decode()
+    second = client.get(reverse("cases:list"), {"risk": "medium", "page": 2})
+    assert len(references(second)) == 3
+    assert not references(first) & references(second)
+    # A page number past the end shows the last page rather than an error.
+    assert references(client.get(reverse("cases:list"), {"risk": "medium", "page": 99})) == (
+        references(second)
+    )
+
+
+@pytest.mark.django_db
+def test_it_shows_the_category_tree_in_vietnamese_grouped_by_parent(client, op_hanoi):
+    client.force_login(op_hanoi)
+    page = client.get(reverse("cases:create")).content.decode()
+    assert "<legend>Tác hại trên không gian mạng</legend>" in page
+    assert "<legend>Bạo lực</legend>" in page
+    assert 'value="online.cyberbullying"' in page
+    assert "Bắt nạt trực tuyến" in page
+    assert "Cyberbullying" not in page
+    assert 'value="online"' not in page
+
+
+@pytest.mark.django_db
+def test_it_ticks_the_current_categories_on_the_edit_page(client, make_case, op_hanoi):
+    case = make_case(by=op_hanoi, categories=("online.privacy",))
+    client.force_login(op_hanoi)
+    page = client.get(reverse("cases:edit", args=[case.pk])).content.decode()
+    assert 'value="online.privacy" checked' in page
+    assert 'value="online.cyberbullying" checked' not in page
+
+
+@pytest.mark.django_db
+def test_it_shows_the_category_names_and_the_timeline_on_the_detail_page(
+    client, make_case, op_hanoi
+):
+    case = moved(make_case(by=op_hanoi, categories=("online.privacy",)), op_hanoi, "open")
+    client.force_login(op_hanoi)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Xâm phạm quyền riêng tư / lộ lọt thông tin cá nhân" in page
+    assert "Tạo hồ sơ" in page
+    assert "Mới → Đang xử lý" in page
+    assert "Xem hồ sơ" in page
+
+
+BUTTONS = {
+    "open": "Bắt đầu xử lý",
+    "resolve": "Đánh dấu đã giải quyết",
+    "close": "Đóng hồ sơ",
+    "reopen": "Mở lại",
+}
+
+
+def buttons(client, case) -> set[str]:
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    return {name for name in BUTTONS if f'name="transition" value="{name}"' in page}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("state_path", "risk", "role", "expected"),
+    [
+        ((), "low", "op_hanoi", {"open"}),
+        (("open",), "low", "op_hanoi", {"resolve"}),
+        (("open", "resolve"), "low", "op_hanoi", {"close", "reopen"}),
+        (("open", "resolve"), "high", "op_hanoi", {"reopen"}),
+        (("open", "resolve"), "imminent", "op_hanoi", {"reopen"}),
+        (("open", "resolve"), "high", "sup_hanoi", {"close", "reopen"}),
+        (("open", "resolve"), "imminent", "sup_central", {"close", "reopen"}),
+        (("open", "resolve", "close"), "low", "op_hanoi", {"reopen"}),
+    ],
+)
+def test_it_shows_only_the_transition_buttons_this_user_may_press(
+    request, client, make_case, op_hanoi, sup_hanoi, state_path, risk, role, expected
+):
+    case = moved(make_case(by=op_hanoi, risk=risk), sup_hanoi, *state_path)
+    client.force_login(request.getfixturevalue(role))
+    assert buttons(client, case) == expected
+
+
+@pytest.mark.django_db
+def test_it_tells_an_operator_why_a_high_risk_case_has_no_close_button(client, make_case, op_hanoi):
+    case = moved(make_case(by=op_hanoi, risk="high"), op_hanoi, "open", "resolve")
+    client.force_login(op_hanoi)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "cần giám sát viên đóng hồ sơ" in page
+    assert case.state == CaseState.RESOLVED
