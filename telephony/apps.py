@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.conf import settings
+
+
+class TelephonyConfig(AppConfig):
+    name = "telephony"
+    verbose_name = "Điện thoại và SMS (Twilio)"
+
+    def ready(self) -> None:
+        from telephony import receivers  # noqa: F401
+        from telephony.phone import phone_keys_check
+
+        if settings.TWILIO_AUTH_TOKEN:
+            # Fail at start-up, not on the first call: a bad key would otherwise
+            # surface as 403s to every caller.
+            phone_keys_check()

@@ -1,0 +1,118 @@
+"""Staff pages of telephony: the softphone token, revealing a number, reconnecting a call."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+
+from cases.models import CaseEvent
+from helpline.access import hotline_staff_required
+from telephony import services
+from telephony.models import PhoneContact, PhoneReveal
+from telephony.phone import phone_decrypt
+from telephony.selectors import phone_conversation_get_for_user, phone_masked_for
+
+VOICE_TOKEN_TTL_SECONDS = 3600
+
+
+@never_cache
+@require_GET
+@hotline_staff_required
+def voice_token(request):
+    """A short-lived Voice access token for the console's browser softphone."""
+    if not (
+        settings.TWILIO_ACCOUNT_SID
+        and settings.TWILIO_API_KEY_SID
+        and settings.TWILIO_API_KEY_SECRET
+    ):
+        return JsonResponse(
+            {
+                "error": "not_configured",
+                "detail": _("Điện thoại trên trình duyệt chưa được cấu hình."),
+            },
+            status=503,
+        )
+    identity = services.softphone_identity(request.user)
+    token = AccessToken(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_API_KEY_SID,
+        settings.TWILIO_API_KEY_SECRET,
+        identity=identity,
+        ttl=VOICE_TOKEN_TTL_SECONDS,
+    )
+    grant = VoiceGrant(incoming_allow=True)
+    if settings.TWILIO_TWIML_APP_SID:
+        grant.outgoing_application_sid = settings.TWILIO_TWIML_APP_SID
+    token.add_grant(grant)
+    return JsonResponse(
+        {"token": token.to_jwt(), "identity": identity, "ttl": VOICE_TOKEN_TTL_SECONDS}
+    )
+
+
+@never_cache
+@require_GET
+@hotline_staff_required
+def phone_masked(request, conversation_id):
+    conversation = phone_conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    return JsonResponse(
+        {
+            "conversation": str(conversation.pk),
+            "masked": phone_masked_for(conversation=conversation),
+            "can_reveal": request.user.is_supervisor,
+        }
+    )
+
+
+@never_cache
+@require_POST
+@hotline_staff_required
+def phone_reveal(request, conversation_id):
+    """Show a supervisor the full number, and write one audit row for each reveal."""
+    with transaction.atomic():
+        conversation = phone_conversation_get_for_user(
+            user=request.user, conversation_id=conversation_id
+        )
+        if not request.user.is_supervisor:
+            raise PermissionDenied
+        contact = PhoneContact.objects.select_related("phone").filter(conversation=conversation)
+        contact = contact.first()
+        if contact is None:
+            return JsonResponse({"error": "not_found"}, status=404)
+        at = timezone.now()
+        PhoneReveal.objects.create(conversation_uuid=conversation.pk, actor=request.user, at=at)
+        if conversation.case_id is not None:
+            CaseEvent.objects.create(
+                case_id=conversation.case_id,
+                actor=request.user,
+                action=CaseEvent.Action.PHONE_REVEALED,
+                detail={"conversation": str(conversation.pk)},
+                at=at,
+            )
+        number = phone_decrypt(contact.phone.number_encrypted)
+    return JsonResponse({"conversation": str(conversation.pk), "number": number})
+
+
+@never_cache
+@require_POST
+@hotline_staff_required
+def call_reconnect(request, conversation_id):
+    """Try again to connect a call the operator accepted (after a call_error)."""
+    conversation = phone_conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    if conversation.operator_id != request.user.pk:
+        raise PermissionDenied
+    call = services.call_connect_operator(conversation_id=conversation.pk, operator=request.user)
+    if call is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse(
+        {"conversation": str(conversation.pk), "status": call.status, "ok": not call.connect_error}
+    )
