@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "helpline",
     "cases",
     "escalation",
+    "telephony",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,8 @@ LOGGING = {
         # never the body; keep it at WARNING so routine 404s stay quiet.
         "django.request": {"level": "ERROR"},
         "daphne.access": {"level": "WARNING"},
+        # Twilio's client logs request URLs and query strings at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
@@ -210,6 +213,23 @@ PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=5)
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_PUBLIC_BASE_URL = env_str("TWILIO_PUBLIC_BASE_URL")
+# Softphone tokens (console/voice-token/) are signed with an API key, never the auth token.
+TWILIO_API_KEY_SID = env_str("TWILIO_API_KEY_SID")
+TWILIO_API_KEY_SECRET = env_str("TWILIO_API_KEY_SECRET")
+TWILIO_TWIML_APP_SID = env_str("TWILIO_TWIML_APP_SID")
+# Twilio's text-to-speech voice for <Say language="vi-VN">; empty uses the account's default.
+TWILIO_SAY_VOICE = env_str("TWILIO_SAY_VOICE", "Google.vi-VN-Standard-A")
+TWILIO_HTTP_TIMEOUT_SECONDS = env_int("TWILIO_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+TWILIO_DIAL_TIMEOUT_SECONDS = env_int("TWILIO_DIAL_TIMEOUT_SECONDS", 25, minimum=5)
+SMS_CONTINUATION_WINDOW_SECONDS = env_int("SMS_CONTINUATION_WINDOW_SECONDS", 24 * 3600, minimum=60)
+SMS_SEND_MAX_ATTEMPTS = env_int("SMS_SEND_MAX_ATTEMPTS", 5, minimum=1)
+VOICEMAIL_MAX_SECONDS = env_int("VOICEMAIL_MAX_SECONDS", 120, minimum=10)
+VOICEMAIL_RETENTION_DAYS = env_int("VOICEMAIL_RETENTION_DAYS", 30, minimum=1)
+# Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
+PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")
+if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:
+    # Phone numbers would otherwise have nowhere safe to go; refuse to start.
+    raise ImproperlyConfigured("PHONE_ENCRYPTION_KEY must be set when TWILIO_AUTH_TOKEN is set")
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:

@@ -21,4 +21,5 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
     path("admin/", admin.site.urls),
+    path("", include("telephony.urls")),
 ]
