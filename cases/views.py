@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +12,7 @@ from cases import services
 from cases.forms import CaseEditForm, CaseFilterForm, CaseForm, NoteForm, TransitionForm
 from cases.models import CASE_TRANSITIONS, CaseState
 from cases.selectors import case_get_for_user, case_read_audit, cases_visible_to
+from escalation.selectors import escalations_for_case
 from helpline.access import hotline_staff_required
 from helpline.provinces import province_name
 
@@ -78,6 +80,9 @@ def case_detail(request, case_id: int):
             for name in services.case_available_transitions(case=case, user=request.user)
         ],
         "province_name": province_name(case.province_code),
+        "case_escalations": escalations_for_case(
+            user=request.user, case_id=case.pk, now=timezone.now()
+        ),
     }
     return render(request, "cases/case_detail.html", context)
 

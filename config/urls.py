@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
+    path("escalations/", include("escalation.hotline_urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]

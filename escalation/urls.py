@@ -1,3 +1,5 @@
+"""The liaison workspace, mounted at /liaison/."""
+
 from django.urls import path
 
 from escalation import views
@@ -6,4 +8,7 @@ app_name = "escalation"
 
 urlpatterns = [
     path("", views.liaison_queue, name="queue"),
+    path("<int:escalation_id>/", views.liaison_escalation_detail, name="detail"),
+    path("<int:escalation_id>/act/", views.liaison_escalation_act, name="act"),
+    path("<int:escalation_id>/message/", views.liaison_escalation_message, name="message"),
 ]

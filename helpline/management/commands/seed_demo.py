@@ -1,5 +1,7 @@
 """Load hotlines, categories, demo agencies and demo staff. Safe to run again."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -22,6 +24,12 @@ DEMO_AGENCIES = [
         "province_codes": [],
         "accepted_types": ["privacy_violation", "child_abuse", "ocsea", "scam"],
         "notification_email": "a05-demo@example.invalid",
+        "immediate_acknowledge_within": timedelta(hours=1),
+        "immediate_resolve_within": timedelta(hours=24),
+        "within_24h_acknowledge_within": timedelta(hours=12),
+        "within_24h_resolve_within": timedelta(days=7),
+        "within_72h_acknowledge_within": timedelta(hours=48),
+        "within_72h_resolve_within": timedelta(days=30),
     },
     {
         "code": "hotline-111",
@@ -31,6 +39,12 @@ DEMO_AGENCIES = [
         "province_codes": [],
         "accepted_types": ["child_abuse", "ocsea", "self_harm"],
         "notification_email": "111-demo@example.invalid",
+        "immediate_acknowledge_within": timedelta(minutes=30),
+        "immediate_resolve_within": timedelta(hours=12),
+        "within_24h_acknowledge_within": timedelta(hours=4),
+        "within_24h_resolve_within": timedelta(days=3),
+        "within_72h_acknowledge_within": timedelta(hours=24),
+        "within_72h_resolve_within": timedelta(days=14),
     },
     {
         "code": "hanoi-police",
@@ -40,6 +54,12 @@ DEMO_AGENCIES = [
         "province_codes": ["01"],
         "accepted_types": ["privacy_violation", "child_abuse", "ocsea", "scam"],
         "notification_email": "hanoi-police-demo@example.invalid",
+        "immediate_acknowledge_within": timedelta(hours=1),
+        "immediate_resolve_within": timedelta(hours=24),
+        "within_24h_acknowledge_within": timedelta(hours=8),
+        "within_24h_resolve_within": timedelta(days=5),
+        "within_72h_acknowledge_within": timedelta(hours=48),
+        "within_72h_resolve_within": timedelta(days=21),
     },
     {
         "code": "mental-health",
@@ -49,6 +69,12 @@ DEMO_AGENCIES = [
         "province_codes": [],
         "accepted_types": ["self_harm"],
         "notification_email": "mental-health-demo@example.invalid",
+        "immediate_acknowledge_within": timedelta(minutes=30),
+        "immediate_resolve_within": timedelta(hours=6),
+        "within_24h_acknowledge_within": timedelta(hours=4),
+        "within_24h_resolve_within": timedelta(days=2),
+        "within_72h_acknowledge_within": timedelta(hours=24),
+        "within_72h_resolve_within": timedelta(days=7),
     },
 ]
 

@@ -1,0 +1,126 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from escalation.models import (
+    AGENCY_TRANSITIONS,
+    HOTLINE_TRANSITIONS,
+    Agency,
+    EscalationState,
+    EscalationType,
+    LegalBasis,
+    SharedItem,
+    Urgency,
+    YouthInformed,
+)
+from helpline.provinces import province_choices
+
+TEXT_MAX = 4000
+
+
+class AgencyChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, agency: Agency) -> str:
+        types = ", ".join(
+            str(EscalationType(code).label)
+            for code in agency.accepted_types
+            if code in EscalationType.values
+        )
+        return f"{agency.name} ({types})"
+
+
+class EscalationForm(forms.Form):
+    """What the operator decides when sending a case to an agency."""
+
+    agency = AgencyChoiceField(
+        label=_("Cơ quan tiếp nhận"),
+        queryset=Agency.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Cơ quan này không phụ trách tỉnh/thành của hồ sơ.")},
+    )
+    escalation_type = forms.ChoiceField(
+        label=_("Loại chuyển tuyến"), choices=EscalationType.choices
+    )
+    urgency = forms.ChoiceField(
+        label=_("Mức khẩn cấp"), choices=Urgency.choices, widget=forms.RadioSelect
+    )
+    legal_basis = forms.ChoiceField(
+        label=_("Căn cứ pháp lý để chia sẻ thông tin"),
+        choices=LegalBasis.choices,
+        widget=forms.RadioSelect,
+    )
+    summary = forms.CharField(
+        label=_("Nội dung gửi cơ quan"),
+        help_text=_(
+            "Cơ quan chỉ thấy nội dung này và các thông tin được chọn bên dưới, "
+            "không thấy ghi chú hay tóm tắt nội bộ của hồ sơ."
+        ),
+        max_length=TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    shared_items = forms.MultipleChoiceField(
+        label=_("Thông tin chia sẻ thêm"),
+        help_text=_("Nội dung trao đổi chỉ được gửi khi bạn chọn đính kèm."),
+        choices=SharedItem.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    youth_informed = forms.ChoiceField(
+        label=_("Người liên hệ đã được thông báo trước khi chuyển tuyến?"),
+        choices=YouthInformed.choices,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, agencies: list[Agency], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = Agency.objects.filter(
+            pk__in=[agency.pk for agency in agencies]
+        )
+
+
+class TransitionForm(forms.Form):
+    transition = forms.ChoiceField(
+        choices=[*AGENCY_TRANSITIONS.items(), *HOTLINE_TRANSITIONS.items()]
+    )
+    text = forms.CharField(max_length=TEXT_MAX, required=False, widget=forms.Textarea)
+    # The state the user saw, so that a change made meanwhile by someone else is caught.
+    state = forms.ChoiceField(choices=EscalationState.choices)
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Tin nhắn"), max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AgencyAdminForm(forms.ModelForm):
+    """Agencies are data: choose types and provinces from lists, not as raw JSON."""
+
+    accepted_types = forms.MultipleChoiceField(
+        label=_("Loại chuyển tuyến tiếp nhận"),
+        choices=EscalationType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    province_codes = forms.MultipleChoiceField(
+        label=_("Tỉnh/thành phụ trách"),
+        choices=province_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Agency
+        fields = [
+            "code",
+            "name_vi",
+            "name_en",
+            "scope",
+            "province_codes",
+            "accepted_types",
+            "notification_email",
+            "is_active",
+            "immediate_acknowledge_within",
+            "immediate_resolve_within",
+            "within_24h_acknowledge_within",
+            "within_24h_resolve_within",
+            "within_72h_acknowledge_within",
+            "within_72h_resolve_within",
+        ]

@@ -1,0 +1,203 @@
+"""The one door to escalations, for liaisons and for hotline staff.
+
+Rules:
+- a liaison sees an escalation only while their agency's group holds an object
+  permission on it (granted when it is sent, revoked when it is withdrawn or the
+  case closes). Global permissions and superuser status widen nothing;
+- hotline staff see the escalations of the cases they may see, through
+  cases.selectors.case_get_for_user;
+- nobody else sees any; what a user may not see answers 404.
+Every read of an escalation writes an ESCALATION_VIEWED event on its case.
+"""
+
+import datetime
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import reverse
+from guardian.shortcuts import get_objects_for_user
+
+from cases.models import Case, CaseEvent
+from cases.selectors import case_get_for_user
+from escalation.models import (
+    AGENCY_TRANSITIONS,
+    HOTLINE_TRANSITIONS,
+    TRANSITION_METHODS,
+    Agency,
+    Escalation,
+    EscalationState,
+)
+from helpline.models import Message
+
+
+def escalations_visible_to(*, user, perm: str = "view") -> QuerySet[Escalation]:
+    """Return the escalations this liaison's agency holds `perm` ("view" or "change") on."""
+    if not getattr(user, "is_authenticated", False) or not user.is_liaison:
+        return Escalation.objects.none()
+    granted = get_objects_for_user(
+        user,
+        f"escalation.{perm}_escalation",
+        klass=Escalation,
+        accept_global_perms=False,
+        with_superuser=False,
+    )
+    # A liaison moved to another agency keeps nothing of the old one, even if a
+    # group membership was left behind.
+    return granted.filter(agency_id=user.agency_id)
+
+
+def escalation_get_for_user(
+    *,
+    user,
+    escalation_id,
+    perm: str = "view",
+    for_update: bool = False,
+    audit: bool = False,
+) -> Escalation:
+    """Fetch one escalation the user may see (or change), or raise Http404.
+
+    With audit=True the read is written to the case's timeline; call it inside
+    the transaction that reads what is shown.
+    """
+    if getattr(user, "is_liaison", False):
+        queryset = escalations_visible_to(user=user, perm=perm)
+    elif getattr(user, "is_hotline_staff", False):
+        queryset = Escalation.objects.all()
+    else:
+        raise Http404
+    queryset = queryset.select_related("agency", "case", "case__hotline")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        escalation = queryset.get(pk=escalation_id)
+    except (Escalation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not user.is_liaison:
+        # Hotline staff reach an escalation only through its case.
+        case_get_for_user(user=user, case_id=escalation.case_id)
+    if audit:
+        escalation_read_audit(escalation=escalation, user=user)
+    return escalation
+
+
+def escalation_read_audit(*, escalation: Escalation, user, transcript: bool = False) -> None:
+    """Write one read of an escalation (and of the attached transcript) to the case's timeline."""
+    side = "agency" if user.is_liaison else "hotline"
+    CaseEvent.objects.create(
+        case_id=escalation.case_id,
+        actor=user,
+        action=CaseEvent.Action.ESCALATION_VIEWED,
+        detail={"escalation": escalation.pk, "side": side},
+    )
+    if transcript:
+        CaseEvent.objects.create(
+            case_id=escalation.case_id,
+            actor=user,
+            action=CaseEvent.Action.TRANSCRIPT_VIEWED,
+            detail={"escalation": escalation.pk, "side": side},
+        )
+
+
+def escalations_for_case(*, user, case_id: int, now: datetime.datetime) -> list[Escalation]:
+    """The escalations of one case for its hotline staff, each read written to the timeline."""
+    with transaction.atomic():
+        case = case_get_for_user(user=user, case_id=case_id)
+        escalations = list(
+            case.escalations.select_related("agency").prefetch_related("messages__author")
+        )
+        CaseEvent.objects.bulk_create(
+            CaseEvent(
+                case=case,
+                actor=user,
+                action=CaseEvent.Action.ESCALATION_VIEWED,
+                detail={"escalation": escalation.pk, "side": "hotline"},
+            )
+            for escalation in escalations
+        )
+    for escalation in escalations:
+        escalation.overdue = escalation.is_overdue(now=now)
+        answers = [m for m in escalation.messages.all() if m.side == "agency"]
+        escalation.last_answer = answers[-1] if answers else None
+    return escalations
+
+
+def agencies_for_case(*, case: Case, escalation_type: str | None = None) -> list[Agency]:
+    """Active agencies that cover the case's province and, if given, accept the type."""
+    return [
+        agency
+        for agency in Agency.objects.filter(is_active=True)
+        if agency.covers_province(case.province_code)
+        and (escalation_type is None or agency.accepts(escalation_type))
+    ]
+
+
+def liaison_queue(*, user) -> QuerySet[Escalation]:
+    """The liaison's queue: open escalations by the deadline that matters now, then the rest."""
+    next_deadline = models.Case(
+        models.When(state=EscalationState.SENT, then=models.F("acknowledge_by")),
+        models.When(
+            state__in=[EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS],
+            then=models.F("resolve_by"),
+        ),
+        default=None,
+        output_field=models.DateTimeField(),
+    )
+    return (
+        escalations_visible_to(user=user)
+        .select_related("case")
+        .annotate(due=next_deadline)
+        .order_by(models.F("due").asc(nulls_last=True), "-sent_at", "-id")
+    )
+
+
+def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
+    """What the queue shows of one escalation: no summary, no messages, no case content."""
+    deadline = escalation.next_deadline
+    return {
+        "id": escalation.pk,
+        "reference": escalation.case.reference,
+        "type": escalation.type,
+        "type_label": str(escalation.get_type_display()),
+        "urgency": escalation.urgency,
+        "urgency_label": str(escalation.get_urgency_display()),
+        "state": escalation.state,
+        "state_label": str(escalation.get_state_display()),
+        "deadline": deadline.isoformat() if deadline else None,
+        "overdue": escalation.is_overdue(now=now),
+        "url": reverse("escalation:detail", args=[escalation.pk]),
+    }
+
+
+def liaison_queue_items(*, user, now: datetime.datetime) -> list[dict]:
+    return [queue_item(escalation, now=now) for escalation in liaison_queue(user=user)]
+
+
+def liaison_queue_item(*, user, escalation_id: int, now: datetime.datetime) -> dict | None:
+    """The queue row of one escalation if this liaison may still see it, else None."""
+    escalation = (
+        escalations_visible_to(user=user).select_related("case").filter(pk=escalation_id).first()
+    )
+    return queue_item(escalation, now=now) if escalation else None
+
+
+def escalation_transcript(*, escalation: Escalation) -> list[Message]:
+    """The messages of the case's conversations, for an escalation with the transcript attached."""
+    if not escalation.transcript_attached:
+        return []
+    return list(
+        Message.objects.filter(conversation__case_id=escalation.case_id).order_by(
+            "conversation__created_at", "conversation_id", "seq"
+        )
+    )
+
+
+def available_transitions(*, escalation: Escalation, user) -> list[tuple[str, str]]:
+    """The (name, label) of the transitions this user may take now, in button order."""
+    names = AGENCY_TRANSITIONS if user.is_liaison else HOTLINE_TRANSITIONS
+    available = {t.name for t in escalation.get_available_user_state_transitions(user)}
+    return [
+        (name, label)
+        for name, label in names.items()
+        if TRANSITION_METHODS.get(name, name) in available
+    ]
