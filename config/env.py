@@ -38,6 +38,16 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -68,6 +78,8 @@ def database_from_url(name: str, url: str) -> dict:
         "OPTIONS": options,
     }
     if pool_size is not None:
+        if not pool_size.isdigit() or int(pool_size) < 1:
+            raise ImproperlyConfigured(f"{name}: pool_max_size must be a positive integer")
         config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": int(pool_size)}
     return config
 
@@ -75,7 +87,15 @@ def database_from_url(name: str, url: str) -> dict:
 def redis_hosts_from_url(name: str, url: str) -> list[str]:
     """Accept one redis:// URL, or several separated by commas for sharding."""
     hosts = [item.strip() for item in url.split(",") if item.strip()]
+    if not hosts:
+        raise ImproperlyConfigured(f"{name} must be a redis:// URL")
     for host in hosts:
-        if urlsplit(host).scheme not in ("redis", "rediss", "unix"):
-            raise ImproperlyConfigured(f"{name} must be a redis:// URL, got {host!r}")
+        parts = urlsplit(host)
+        # The URL may hold a password, so it is not echoed back.
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ImproperlyConfigured(f"{name} must be a redis://, rediss:// or unix:// URL")
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} has an invalid port") from None
     return hosts

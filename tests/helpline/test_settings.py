@@ -1,0 +1,235 @@
+"""Settings come from the environment; a bad value stops the start and names the variable."""
+
+import os
+import runpy
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    redis_hosts_from_url,
+)
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+SETTINGS_FILE = ROOT / "config" / "settings.py"
+# Variables that change what config/settings.py builds; each test starts without them.
+SETTINGS_VARIABLES = [
+    "DEBUG",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SENTRY_DSN",
+    "LOG_LEVEL",
+    "ALLOWED_HOSTS",
+    "EMAIL_BACKEND",
+    "EMAIL_PORT",
+    "SQLITE_PATH",
+    "TWILIO_AUTH_TOKEN",
+]
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """A clean environment for loading config/settings.py afresh."""
+    for name in SETTINGS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 60)
+    return monkeypatch
+
+
+def load_settings() -> dict:
+    return runpy.run_path(str(SETTINGS_FILE))
+
+
+# -- the helpers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1", True), ("yes", True), ("off", False), ("", False)]
+)
+def test_it_reads_booleans_in_plain_words(monkeypatch, raw, value):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", not value) is value
+
+
+def test_it_falls_back_to_the_default_when_a_variable_is_unset(monkeypatch):
+    monkeypatch.delenv("FLAG", raising=False)
+    assert env_bool("FLAG", True) is True
+    assert env_int("FLAG", 7) == 7
+    assert env_list("FLAG", ["a"]) == ["a"]
+    assert env_choice("FLAG", "INFO", ("INFO", "DEBUG")) == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("reader", "raw", "words"),
+    [
+        (lambda: env_bool("FLAG", False), "perhaps", "FLAG must be a boolean"),
+        (lambda: env_int("FLAG", 1), "ten", "FLAG must be an integer"),
+        (lambda: env_int("FLAG", 1, minimum=5), "3", "FLAG must be at least 5"),
+        (lambda: env_choice("FLAG", "INFO", ("INFO", "DEBUG")), "LOUD", "FLAG must be one of"),
+    ],
+)
+def test_it_names_the_variable_when_a_value_is_bad(monkeypatch, reader, raw, words):
+    monkeypatch.setenv("FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match=words):
+        reader()
+
+
+def test_it_splits_lists_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("HOSTS", " a.vn, ,b.vn ")
+    assert env_list("HOSTS", []) == ["a.vn", "b.vn"]
+
+
+def test_it_reads_a_postgres_url_with_a_pool_size():
+    config = database_from_url(
+        "DATABASE_URL", "postgres://helpline:p%40ss@db.internal:5433/helpline?pool_max_size=20"
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("helpline", "helpline", "p@ss")
+    assert (config["HOST"], config["PORT"]) == ("db.internal", "5433")
+    assert config["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 20}}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://user:secretpw@host/db",
+        "postgres://user:secretpw@host/",
+        "postgres://user:secretpw@host:port/db",
+        "postgres://user:secretpw@host/db?pool_max_size=lots",
+        "postgres://user:secretpw@host/db?pool_max_size=0",
+    ],
+)
+def test_it_refuses_a_bad_database_url_without_echoing_the_password(url):
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL") as refused:
+        database_from_url("DATABASE_URL", url)
+    assert "secretpw" not in str(refused.value)
+
+
+def test_it_accepts_several_redis_urls_for_sharding():
+    hosts = redis_hosts_from_url("REDIS_URL", "redis://a:6379/0, rediss://b:6380/0")
+    assert hosts == ["redis://a:6379/0", "rediss://b:6380/0"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://:secretpw@cache:6379", "redis://:secretpw@cache:port/0", " , "]
+)
+def test_it_refuses_a_bad_redis_url_without_echoing_the_password(url):
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL") as refused:
+        redis_hosts_from_url("REDIS_URL", url)
+    assert "secretpw" not in str(refused.value)
+
+
+# -- the settings module as a whole ------------------------------------------
+
+
+def test_it_runs_embedded_by_default(environment):
+    settings = load_settings()
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"] == (
+        "channels.layers.InMemoryChannelLayer"
+    )
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    assert settings["LANGUAGE_CODE"] == "vi"
+    assert [code for code, _name in settings["LANGUAGES"]] == ["vi", "en"]
+    assert settings["TIME_ZONE"] == "Asia/Ho_Chi_Minh"
+    assert settings["DEBUG"] is False
+    assert "django.contrib.auth.middleware.LoginRequiredMiddleware" in settings["MIDDLEWARE"]
+
+
+def test_it_switches_to_postgres_and_redis_when_their_urls_are_set(environment):
+    environment.setenv("DATABASE_URL", "postgres://helpline@127.0.0.1:5432/helpline")
+    environment.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = load_settings()
+    assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
+    layer = settings["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/0"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "sqlite:///db.sqlite3"),
+        ("REDIS_URL", "memcached://cache:11211"),
+        ("SENTRY_DSN", "not a dsn"),
+        ("LOG_LEVEL", "LOUD"),
+        ("EMAIL_PORT", "smtp"),
+    ],
+)
+def test_it_refuses_to_start_with_a_bad_value_and_names_the_variable(environment, name, value):
+    environment.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        load_settings()
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(environment):
+    environment.delenv("SECRET_KEY")
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load_settings()
+
+
+def test_it_uses_a_development_key_only_when_debug_is_on(environment):
+    environment.delenv("SECRET_KEY")
+    environment.setenv("DEBUG", "1")
+    settings = load_settings()
+    assert settings["DEBUG"] is True
+    assert settings["SECRET_KEY"].startswith("insecure-")
+
+
+def test_it_turns_on_the_secure_defaults_when_debug_is_off(environment):
+    settings = load_settings()
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SESSION_COOKIE_SECURE"] is True
+    assert settings["CSRF_COOKIE_SECURE"] is True
+    assert settings["SECURE_HSTS_SECONDS"] >= 31536000
+
+
+# -- manage.py check --deploy ------------------------------------------------
+
+
+def production_environment(tmp_path, **extra) -> dict:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "tongdai.example.vn",
+        "CSRF_TRUSTED_ORIGINS": "https://tongdai.example.vn",
+        "SQLITE_PATH": str(tmp_path / "deploy-check.sqlite3"),
+    }
+    env.update(extra)
+    return env
+
+
+def deploy_check(env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_it_passes_the_deploy_check_silently_with_production_values(tmp_path):
+    result = deploy_check(production_environment(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_it_fails_the_deploy_check_when_a_protection_is_turned_off(tmp_path):
+    result = deploy_check(production_environment(tmp_path, SECURE_HSTS_SECONDS="0"))
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr
