@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import TemplateView
+from django.views.i18n import set_language
 
+from helpline import pages as helpline_pages
 from helpline import views as helpline_views
 
 admin.site.site_header = "Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng"
@@ -17,7 +20,17 @@ urlpatterns = [
         TemplateView.as_view(template_name="registration/no_access.html"),
         name="logout_page",
     ),
+    # Switching language is for everyone, the young person on /chat/ and the login page included.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("chat/", helpline_pages.chat, name="chat"),
+    path("console/", helpline_pages.console, name="console"),
+    path(
+        "cases/<int:case_id>/transcript/",
+        helpline_views.case_transcript,
+        name="case_transcript",
+    ),
+    path("canned/", helpline_views.canned_list, name="canned_list"),
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),

@@ -210,6 +210,21 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
     ended_reason = models.CharField(max_length=20, blank=True)
+    # When the young person's socket last showed life: a queued web chat whose
+    # socket is gone for a while is abandoned by a timer, never by a disconnect,
+    # so that a reload keeps the place in the queue.
+    youth_seen_at = models.DateTimeField(null=True, blank=True)
+    # Keyed hash of the client address, only while the chat is open: it caps
+    # concurrent chats per address without keeping the address itself.
+    youth_ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # From this moment a provincial conversation also shows in the central queue:
+    # queued_at + CENTRAL_OVERFLOW_SECONDS, or queued_at itself when the province
+    # was closed on arrival.
+    overflow_at = models.DateTimeField(null=True, blank=True)
+    transferred_from = models.ForeignKey(
+        Hotline, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    transfer_count = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(_("bắt đầu chờ"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(_("vào hàng chờ"), default=timezone.now)
     answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
@@ -250,6 +265,20 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
         self.ended_at = at
         self.ended_reason = reason
 
+    @transition(
+        field=state,
+        source=[ConversationState.QUEUED, ConversationState.ACTIVE],
+        target=ConversationState.QUEUED,
+    )
+    def transfer(self, *, hotline: Hotline, at: datetime.datetime, overflow_at) -> None:
+        self.transferred_from = self.hotline
+        self.transfer_count += 1
+        self.hotline = hotline
+        self.operator = None
+        self.answered_at = None
+        self.queued_at = at
+        self.overflow_at = overflow_at
+
 
 class Sender(models.TextChoices):
     YOUTH = "youth", _("Người liên hệ")
@@ -283,3 +312,69 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq}"
+
+
+class PresenceStatus(models.TextChoices):
+    AVAILABLE = "available", _("Sẵn sàng")
+    AWAY = "away", _("Tạm vắng")
+    OFFLINE = "offline", _("Ngoại tuyến")
+
+
+class Presence(models.Model):
+    """Whether a member of staff is at the console.
+
+    Online means a heartbeat younger than PRESENCE_TTL_SECONDS: a socket's
+    disconnect handler may never run (killed process, lost network), so the
+    last heartbeat is the truth, not the socket.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
+    )
+    status = models.CharField(
+        _("trạng thái"),
+        max_length=10,
+        choices=PresenceStatus.choices,
+        default=PresenceStatus.OFFLINE,
+    )
+    last_seen = models.DateTimeField(_("lần cuối hoạt động"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("trạng thái trực")
+        verbose_name_plural = _("trạng thái trực")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status}"
+
+
+class CannedResponse(models.Model):
+    """A ready answer an operator can insert. No hotline means every hotline."""
+
+    hotline = models.ForeignKey(
+        Hotline,
+        verbose_name=_("tổng đài"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+    )
+    title = models.CharField(_("tiêu đề"), max_length=80)
+    body = models.TextField(_("nội dung"), max_length=2000)
+    position = models.PositiveIntegerField(_("thứ tự"), default=0)
+    is_active = models.BooleanField(_("đang dùng"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("câu trả lời mẫu")
+        verbose_name_plural = _("câu trả lời mẫu")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,8 +1,46 @@
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from cases.models import CaseEvent
+from cases.selectors import case_get_for_user
+from helpline.access import hotline_staff_required, supervisor_required
+from helpline.models import CannedResponse, Conversation, Message
+from helpline.selectors import canned_responses_editable_by
+
+
+class CannedResponseForm(forms.ModelForm):
+    shared = forms.BooleanField(label=gettext_lazy("Dùng chung cho mọi tổng đài"), required=False)
+
+    class Meta:
+        model = CannedResponse
+        fields = ["title", "body", "position", "is_active"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.is_central_supervisor:
+            del self.fields["shared"]
+        else:
+            self.fields["shared"].initial = self.instance.pk is not None and (
+                self.instance.hotline_id is None
+            )
+
+    def save(self, commit=True):
+        canned = super().save(commit=False)
+        if "shared" in self.cleaned_data:
+            canned.hotline = None if self.cleaned_data["shared"] else self.user.hotline
+        if commit:
+            canned.save()
+        return canned
 
 
 @login_not_required
@@ -28,3 +66,59 @@ def home(request):
     if user.is_staff:
         return redirect("admin:index")
     return redirect("logout_page")
+
+
+@hotline_staff_required
+@never_cache
+def case_transcript(request, case_id: int):
+    """The messages of every conversation linked to a case, read under the case's rules.
+
+    Each reading is written to the case's timeline in the same transaction.
+    """
+    with transaction.atomic():
+        case = case_get_for_user(user=request.user, case_id=case_id)
+        CaseEvent.objects.create(
+            case=case, actor=request.user, action=CaseEvent.Action.TRANSCRIPT_VIEWED
+        )
+        conversations = list(
+            Conversation.objects.filter(case=case)
+            .order_by("created_at")
+            .prefetch_related(Prefetch("messages", queryset=Message.objects.order_by("seq")))
+        )
+    return render(
+        request, "helpline/transcript.html", {"case": case, "conversations": conversations}
+    )
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def canned_list(request):
+    """Supervisors keep their hotline's canned responses; central ones also the shared set."""
+    editable = canned_responses_editable_by(user=request.user)
+    editing = None
+    if request.GET.get("edit"):
+        editing = get_object_or_404(editable, pk=request.GET["edit"])
+    if request.method == "POST":
+        instance = None
+        if request.POST.get("id"):
+            instance = get_object_or_404(editable, pk=request.POST["id"])
+        form = CannedResponseForm(request.POST, instance=instance, user=request.user)
+        if form.is_valid():
+            canned = form.save(commit=False)
+            canned.updated_by = request.user
+            if instance is None and not request.user.is_central_supervisor:
+                canned.hotline = request.user.hotline
+            canned.save()
+            messages.success(request, _("Đã lưu câu trả lời mẫu."))
+            return redirect("canned_list")
+    else:
+        form = CannedResponseForm(instance=editing, user=request.user)
+    return render(
+        request,
+        "helpline/canned.html",
+        {
+            "responses": editable.order_by("hotline", "position", "id"),
+            "form": form,
+            "editing": editing,
+        },
+    )

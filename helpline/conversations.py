@@ -1,0 +1,828 @@
+"""Every change to a conversation goes through one function here.
+
+Each function runs in one transaction and broadcasts only after it committed
+(transaction.on_commit): the channel layer is a signal that something changed,
+and a lost signal is repaired by the sockets reading the database again.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from helpline import groups, signals
+from helpline.models import (
+    AgeGroup,
+    Channel,
+    Conversation,
+    ConversationState,
+    Hotline,
+    Message,
+    Risk,
+    Sender,
+    User,
+)
+from helpline.selectors import conversation_get_for_user, operator_load, queue_scope
+
+CLOSED_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
+
+
+def max_message_chars() -> int:
+    return getattr(settings, "CHAT_MAX_MESSAGE_CHARS", 4000)
+
+
+def queued_grace_seconds() -> int:
+    return getattr(settings, "CHAT_QUEUED_GRACE_SECONDS", 90)
+
+
+class ConversationError(Exception):
+    """A change that cannot be made; code goes on the wire, the text to people."""
+
+    code = "invalid"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra):
+        self.detail = detail or self.default_detail()
+        if code:
+            self.code = code
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def default_detail(self) -> str:
+        return _("Yêu cầu không hợp lệ.")
+
+
+class ConversationNotFound(ConversationError):
+    code = "not_found"
+
+    def default_detail(self) -> str:
+        return _("Không tìm thấy cuộc trao đổi.")
+
+
+class ConversationAlreadyTaken(ConversationError):
+    code = "already_taken"
+
+    def default_detail(self) -> str:
+        return _("Cuộc trao đổi này đã có tư vấn viên khác nhận.")
+
+
+class CapacityReached(ConversationError):
+    code = "capacity_reached"
+
+    def default_detail(self) -> str:
+        return _("Bạn đang trao đổi đủ số cuộc tối đa cùng lúc.")
+
+
+class ConversationClosed(ConversationError):
+    code = "conversation_closed"
+
+    def default_detail(self) -> str:
+        return _("Cuộc trao đổi đã kết thúc.")
+
+
+class NotAllowed(ConversationError):
+    code = "not_allowed"
+
+    def default_detail(self) -> str:
+        return _("Bạn không được thực hiện thao tác này với cuộc trao đổi.")
+
+
+class VoiceChannel(ConversationError):
+    code = "voice_channel"
+
+    def default_detail(self) -> str:
+        return _("Đây là cuộc gọi điện thoại: không gửi được tin nhắn văn bản.")
+
+
+class InvalidToken(ConversationError):
+    code = "invalid_token"
+
+    def default_detail(self) -> str:
+        return _("Mã tiếp tục trò chuyện không đúng.")
+
+
+class TokenExpired(ConversationError):
+    code = "token_expired"
+
+    def default_detail(self) -> str:
+        return _("Mã tiếp tục trò chuyện đã hết hạn. Bạn hãy bắt đầu cuộc trò chuyện mới.")
+
+
+class TooManyChats(ConversationError):
+    code = "too_many_chats"
+
+    def default_detail(self) -> str:
+        return _("Có quá nhiều cuộc trò chuyện đang mở từ mạng của bạn. Bạn hãy thử lại sau.")
+
+
+class InvalidHotline(ConversationError):
+    code = "invalid_hotline"
+
+    def default_detail(self) -> str:
+        return _("Tổng đài chuyển đến không hợp lệ.")
+
+
+class InvalidField(ConversationError):
+    code = "invalid_field"
+
+
+# --- broadcasting -------------------------------------------------------------
+
+
+def _group_send_on_commit(group: str, event: dict) -> None:
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group, event)
+
+    transaction.on_commit(send)
+
+
+def _queue_changed_on_commit(*hotline_ids: int) -> None:
+    for hotline_id in set(hotline_ids):
+        _group_send_on_commit(groups.hotline_queue_group(hotline_id), {"type": "queue.changed"})
+    # Central consoles see provincial overflow too, so every change concerns them.
+    _group_send_on_commit(groups.central_overflow_group(), {"type": "queue.changed"})
+
+
+def _state_changed_on_commit(conversation: Conversation) -> None:
+    _group_send_on_commit(
+        groups.conversation_group(conversation.pk),
+        {
+            "type": "chat.state",
+            "conversation": str(conversation.pk),
+            "state": conversation.state,
+            "reason": conversation.ended_reason,
+            "hotline_id": conversation.hotline_id,
+        },
+    )
+
+
+def message_payload(message: Message) -> dict:
+    """A message as it goes on the wire."""
+    return {
+        "type": "message",
+        "conversation": str(message.conversation_id),
+        "seq": message.seq,
+        "sender": message.sender,
+        "body": message.body,
+        "at": message.created_at.isoformat(),
+    }
+
+
+# --- tokens -------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def client_address_hash(address: str) -> str:
+    """A keyed hash: the address itself is never stored."""
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def _overflow_at(hotline: Hotline, at: datetime.datetime) -> datetime.datetime | None:
+    if hotline.is_central:
+        return None
+    if not hotline.is_open(at):
+        return at
+    return at + datetime.timedelta(seconds=settings.CENTRAL_OVERFLOW_SECONDS)
+
+
+# --- starting and resuming ------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    channel: str,
+    hotline: Hotline | None,
+    province_code: str = "",
+    language: str = "vi",
+    age_group: str = "",
+    risk: str = "",
+    at: datetime.datetime | None = None,
+    client_address: str | None = None,
+) -> tuple[Conversation, str | None]:
+    """Put a new conversation in a hotline's queue.
+
+    A web chat gets a secret token (256 bits) for resuming; only its SHA-256
+    hash is stored. No hotline means the province's hotline, or central.
+    """
+    if channel not in Channel.values:
+        raise InvalidField(_("Kênh không hợp lệ."), field="channel")
+    if age_group and age_group not in AgeGroup.values:
+        raise InvalidField(_("Nhóm tuổi không hợp lệ."), field="age_group")
+    if risk and risk not in Risk.values:
+        raise InvalidField(_("Mức độ rủi ro không hợp lệ."), field="risk")
+    if hotline is None:
+        from helpline.selectors import hotline_for_province
+
+        hotline = hotline_for_province(province_code)
+    at = at or timezone.now()
+    token = None
+    conversation = Conversation(
+        channel=channel,
+        hotline=hotline,
+        province_code=province_code or ("" if hotline.is_central else hotline.code),
+        language=language if language in ("vi", "en") else "vi",
+        age_group=age_group,
+        risk=risk,
+        created_at=at,
+        queued_at=at,
+        overflow_at=_overflow_at(hotline, at),
+    )
+    if channel == Channel.WEBCHAT:
+        if client_address:
+            address_hash = client_address_hash(client_address)
+            open_chats = Conversation.objects.filter(
+                youth_ip_hash=address_hash,
+                state__in=[ConversationState.QUEUED, ConversationState.ACTIVE],
+            ).count()
+            if open_chats >= settings.CHAT_MAX_CHATS_PER_IP:
+                raise TooManyChats()
+            conversation.youth_ip_hash = address_hash
+        token = secrets.token_urlsafe(32)
+        conversation.token_hash = token_hash(token)
+        conversation.token_expires_at = at + datetime.timedelta(
+            seconds=settings.CHAT_TOKEN_TTL_SECONDS
+        )
+        conversation.youth_seen_at = at
+    conversation.save()
+    _queue_changed_on_commit(hotline.pk)
+    return conversation, token
+
+
+def conversation_get_by_token(*, token: str, at: datetime.datetime | None = None) -> Conversation:
+    """The web chat this token opens, or InvalidToken / TokenExpired."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        raise InvalidToken()
+    conversation = (
+        Conversation.objects.filter(token_hash=token_hash(token), channel=Channel.WEBCHAT)
+        .select_related("hotline")
+        .first()
+    )
+    if conversation is None:
+        raise InvalidToken()
+    if conversation.token_expires_at is None or conversation.token_expires_at <= (
+        at or timezone.now()
+    ):
+        raise TokenExpired()
+    return conversation
+
+
+def conversation_resume(*, token: str, at: datetime.datetime | None = None) -> Conversation:
+    """Reopen a web chat by its token and mark the young person as seen."""
+    at = at or timezone.now()
+    conversation = conversation_get_by_token(token=token, at=at)
+    conversation_youth_seen(conversation_id=conversation.pk, at=at)
+    conversation.youth_seen_at = at
+    return conversation
+
+
+def conversation_youth_seen(*, conversation_id, at: datetime.datetime | None = None) -> None:
+    """Record that the young person's socket is alive (a plain field, not the state)."""
+    Conversation.objects.filter(pk=conversation_id).update(youth_seen_at=at or timezone.now())
+
+
+# --- accepting ------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_accept(*, user, conversation_id, at: datetime.datetime | None = None):
+    """Give a queued conversation to this operator. Exactly one of two racers wins.
+
+    The conversation row is locked, and the state machine's optimistic lock
+    (ConcurrentTransitionMixin) refuses the save if the state moved anyway.
+    The operator's own row is locked too, so two accepts by one operator
+    cannot both squeeze under the capacity.
+    """
+    if not getattr(user, "is_hotline_staff", False):
+        raise NotAllowed()
+    at = at or timezone.now()
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
+    try:
+        conversation = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, for_update=True, at=at
+        )
+    except Http404:
+        # Accepted by someone else moments ago: a central operator no longer
+        # sees an overflowed conversation once it left the queue.
+        if (
+            Conversation.objects.filter(pk=_uuid_or_none(conversation_id))
+            .exclude(state=ConversationState.QUEUED)
+            .exists()
+        ):
+            raise ConversationAlreadyTaken() from None
+        raise ConversationNotFound() from None
+    if conversation.state in CLOSED_STATES:
+        raise ConversationClosed()
+    if conversation.state != ConversationState.QUEUED:
+        raise ConversationAlreadyTaken()
+    in_scope = Conversation.objects.filter(pk=conversation.pk).filter(queue_scope(user=user, at=at))
+    if not in_scope.exists():
+        raise ConversationNotFound()
+    if operator_load(user=user) >= settings.OPERATOR_CAPACITY:
+        raise CapacityReached()
+    try:
+        conversation.accept(operator=user, at=at)
+        conversation.save(update_fields=["state", "operator", "answered_at"])
+    except (TransitionNotAllowed, ConcurrentTransition):
+        raise ConversationAlreadyTaken() from None
+    _state_changed_on_commit(conversation)
+    _queue_changed_on_commit(conversation.hotline_id)
+    transaction.on_commit(
+        lambda: signals.conversation_accepted.send(
+            sender=Conversation, conversation=conversation, operator=user
+        )
+    )
+    return conversation
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+# --- messages -------------------------------------------------------------------
+
+
+def _clean_body(body) -> str:
+    if not isinstance(body, str):
+        raise InvalidField(_("Nội dung tin nhắn không hợp lệ."), field="body")
+    if not body.strip():
+        raise ConversationError(_("Tin nhắn trống."), code="body_empty")
+    limit = max_message_chars()
+    if len(body) > limit:
+        raise ConversationError(
+            _("Tin nhắn quá dài: tối đa %(max)d ký tự.") % {"max": limit},
+            code="body_too_long",
+            max=limit,
+        )
+    return body
+
+
+def _bump_sql(sender: str) -> tuple[str, list]:
+    """UPDATE that hands out the next seq, only while this sender may write.
+
+    It also takes the conversation's row lock, so posts to one conversation
+    queue up behind each other and seq stays gap-free.
+    """
+    table = Conversation._meta.db_table
+    states = [ConversationState.ACTIVE]
+    if sender in (Sender.YOUTH, Sender.SYSTEM):
+        states.append(ConversationState.QUEUED)
+    placeholders = ", ".join(["%s"] * len(states))
+    sql = f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s AND state IN ({placeholders})"  # noqa: S608 - names from _meta
+    params: list = [*states]
+    if sender != Sender.SYSTEM:
+        sql += " AND channel <> %s"
+        params.append(Channel.VOICE)
+    if sender == Sender.OPERATOR:
+        sql += " AND operator_id = %s"
+    return sql, params
+
+
+def message_post(
+    *,
+    conversation_id,
+    sender: str,
+    body: str,
+    client_id=None,
+    author=None,
+    at: datetime.datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store one message with the next seq; return (message, created).
+
+    The same client_id again returns the first message and created=False, and
+    broadcasts nothing. On PostgreSQL the seq and the row are written by one
+    statement (one round trip); a duplicate client_id makes that statement fail
+    as a whole, so no seq is used up.
+    """
+    if sender not in Sender.values:
+        raise InvalidField(_("Người gửi không hợp lệ."), field="sender")
+    if sender == Sender.OPERATOR and author is None:
+        raise NotAllowed()
+    body = _clean_body(body)
+    if client_id is not None:
+        client_id = _uuid_or_none(client_id)
+        if client_id is None:
+            raise InvalidField(_("Mã tin nhắn (client_id) không hợp lệ."), field="client_id")
+    conversation_uuid = _uuid_or_none(conversation_id)
+    if conversation_uuid is None:
+        raise ConversationNotFound()
+    at = at or timezone.now()
+    try:
+        if connection.vendor == "postgresql":
+            row = _insert_postgresql(conversation_uuid, sender, body, client_id, author, at)
+        else:
+            row = _insert_generic(conversation_uuid, sender, body, client_id, author, at)
+    except IntegrityError:
+        existing = _existing(conversation_uuid, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    if row is None:
+        existing = _existing(conversation_uuid, client_id)
+        if existing is not None:
+            return existing, False
+        raise _why_refused(conversation_uuid, sender, author)
+    message = Message(
+        id=row[0],
+        conversation_id=conversation_uuid,
+        seq=row[1],
+        sender=sender,
+        author=author,
+        body=body,
+        client_id=client_id,
+        created_at=at,
+    )
+    _group_send_on_commit(
+        groups.conversation_group(conversation_uuid),
+        {"type": "chat.message", "message": message_payload(message)},
+    )
+    if sender == Sender.OPERATOR:
+        transaction.on_commit(
+            lambda: signals.operator_message_posted.send(sender=Message, message=message)
+        )
+    return message, True
+
+
+def _insert_postgresql(conversation_uuid, sender, body, client_id, author, at):
+    bump, bump_params = _bump_sql(sender)
+    message_table = Message._meta.db_table
+    sql = (
+        f"WITH bump AS ({bump} RETURNING id, last_seq) "  # noqa: S608 - names from _meta
+        f"INSERT INTO {message_table} "
+        "(conversation_id, seq, sender, author_id, body, client_id, created_at) "
+        "SELECT id, last_seq, %s, %s, %s, %s, %s FROM bump RETURNING id, seq"
+    )
+    params = [conversation_uuid, *bump_params]
+    if sender == Sender.OPERATOR:
+        params.append(author.pk)
+    params += [sender, author.pk if author else None, body, client_id, at]
+    # Inside someone else's transaction a savepoint keeps a failed insert from
+    # poisoning it; alone, the statement is its own transaction.
+    if connection.in_atomic_block:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _insert_generic(conversation_uuid, sender, body, client_id, author, at):
+    bump, bump_params = _bump_sql(sender)
+    pk = Conversation._meta.pk.get_db_prep_value(conversation_uuid, connection)
+    params = [pk, *bump_params]
+    if sender == Sender.OPERATOR:
+        params.append(author.pk)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"{bump} RETURNING last_seq", params)
+            bumped = cursor.fetchone()
+        if bumped is None:
+            return None
+        message = Message.objects.create(
+            conversation_id=conversation_uuid,
+            seq=bumped[0],
+            sender=sender,
+            author=author,
+            body=body,
+            client_id=client_id,
+            created_at=at,
+        )
+        return message.pk, message.seq
+
+
+def _existing(conversation_uuid, client_id) -> Message | None:
+    if client_id is None:
+        return None
+    return Message.objects.filter(conversation_id=conversation_uuid, client_id=client_id).first()
+
+
+def _why_refused(conversation_uuid, sender, author) -> ConversationError:
+    conversation = Conversation.objects.filter(pk=conversation_uuid).first()
+    if conversation is None:
+        return ConversationNotFound()
+    if conversation.state in CLOSED_STATES:
+        return ConversationClosed()
+    if conversation.channel == Channel.VOICE:
+        return VoiceChannel()
+    if sender == Sender.OPERATOR and conversation.operator_id != author.pk:
+        return NotAllowed()
+    if sender == Sender.OPERATOR and conversation.state != ConversationState.ACTIVE:
+        return NotAllowed(_("Bạn cần nhận cuộc trao đổi trước khi trả lời."))
+    return NotAllowed()
+
+
+# --- ending ---------------------------------------------------------------------
+
+
+def _closed_on_commit(conversation: Conversation, reason: str) -> None:
+    _state_changed_on_commit(conversation)
+    transaction.on_commit(
+        lambda: signals.conversation_closed.send(
+            sender=Conversation, conversation=conversation, reason=reason
+        )
+    )
+
+
+def _lock(conversation_id) -> Conversation:
+    conversation_uuid = _uuid_or_none(conversation_id)
+    conversation = (
+        Conversation.objects.select_for_update().filter(pk=conversation_uuid).first()
+        if conversation_uuid
+        else None
+    )
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation
+
+
+@transaction.atomic
+def conversation_end(
+    *, conversation_id, reason: str = "", by_user=None, at: datetime.datetime | None = None
+) -> Conversation:
+    """End a conversation.
+
+    By staff (by_user): only the operator who holds it, and only while active.
+    By the young person (no by_user): an active chat ends; a queued one is
+    abandoned, since nobody answered it yet. Ending twice changes nothing.
+    A quick exit also voids the token at once.
+    """
+    at = at or timezone.now()
+    if by_user is not None:
+        try:
+            conversation = conversation_get_for_user(
+                user=by_user, conversation_id=conversation_id, for_update=True
+            )
+        except Http404:
+            raise ConversationNotFound() from None
+        if conversation.state in CLOSED_STATES:
+            return conversation
+        if conversation.operator_id != by_user.pk or conversation.state != ConversationState.ACTIVE:
+            raise NotAllowed()
+        reason = reason or "operator_ended"
+    else:
+        conversation = _lock(conversation_id)
+        if conversation.state in CLOSED_STATES:
+            return conversation
+        reason = reason or "youth_left"
+    was_queued = conversation.state == ConversationState.QUEUED
+    if was_queued:
+        conversation.abandon(at=at, reason=reason)
+    else:
+        conversation.end(at=at, reason=reason)
+    conversation.youth_ip_hash = ""
+    if reason == "quick_exit":
+        conversation.token_hash = ""
+        conversation.token_expires_at = None
+    conversation.save(
+        update_fields=[
+            "state",
+            "ended_at",
+            "ended_reason",
+            "youth_ip_hash",
+            "token_hash",
+            "token_expires_at",
+        ]
+    )
+    _closed_on_commit(conversation, reason)
+    if was_queued:
+        _queue_changed_on_commit(conversation.hotline_id)
+    return conversation
+
+
+@transaction.atomic
+def conversation_abandon(
+    *,
+    conversation_id,
+    reason: str = "",
+    at: datetime.datetime | None = None,
+    unseen_since: datetime.datetime | None = None,
+) -> Conversation:
+    """Give up a conversation nobody accepted: the young person left or timed out,
+    or a caller hung up while queued. Anything but a queued one is left alone.
+
+    With unseen_since, only a conversation whose young person has not been seen
+    since then is abandoned: it may have resumed since it was picked.
+    """
+    at = at or timezone.now()
+    conversation = _lock(conversation_id)
+    if conversation.state != ConversationState.QUEUED:
+        return conversation
+    if unseen_since is not None and (
+        conversation.youth_seen_at is None or conversation.youth_seen_at >= unseen_since
+    ):
+        return conversation
+    conversation.abandon(at=at, reason=reason or "youth_left")
+    conversation.youth_ip_hash = ""
+    conversation.save(update_fields=["state", "ended_at", "ended_reason", "youth_ip_hash"])
+    _closed_on_commit(conversation, conversation.ended_reason)
+    _queue_changed_on_commit(conversation.hotline_id)
+    return conversation
+
+
+def conversations_abandon_stale(*, at: datetime.datetime | None = None) -> int:
+    """Abandon queued web chats whose young person's socket has been gone too long."""
+    at = at or timezone.now()
+    cutoff = at - datetime.timedelta(seconds=queued_grace_seconds())
+    stale = Conversation.objects.filter(
+        state=ConversationState.QUEUED, channel=Channel.WEBCHAT, youth_seen_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    count = 0
+    for conversation_id in list(stale):
+        conversation = conversation_abandon(
+            conversation_id=conversation_id, reason="timeout", at=at, unseen_since=cutoff
+        )
+        count += conversation.state == ConversationState.ABANDONED
+    return count
+
+
+# --- transfer, risk ---------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_transfer(
+    *, user, conversation_id, hotline, at: datetime.datetime | None = None
+) -> Conversation:
+    """Send a conversation back into another hotline's queue, with its history.
+
+    The operator who holds it may transfer it; a queued one may be moved by a
+    supervisor who sees it.
+    """
+    at = at or timezone.now()
+    if not isinstance(hotline, Hotline):
+        hotline = Hotline.objects.filter(code=str(hotline)).first()
+        if hotline is None:
+            raise InvalidHotline()
+    try:
+        conversation = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, for_update=True, at=at
+        )
+    except Http404:
+        raise ConversationNotFound() from None
+    if conversation.state in CLOSED_STATES:
+        raise ConversationClosed()
+    holds = conversation.state == ConversationState.ACTIVE and conversation.operator_id == user.pk
+    moves_queued = conversation.state == ConversationState.QUEUED and user.is_supervisor
+    if not (holds or moves_queued):
+        raise NotAllowed()
+    if hotline.pk == conversation.hotline_id:
+        raise InvalidHotline(_("Cuộc trao đổi đã ở tổng đài này."))
+    from_hotline_id = conversation.hotline_id
+    conversation.transfer(hotline=hotline, at=at, overflow_at=_overflow_at(hotline, at))
+    conversation.save(
+        update_fields=[
+            "state",
+            "hotline",
+            "operator",
+            "answered_at",
+            "queued_at",
+            "overflow_at",
+            "transferred_from",
+            "transfer_count",
+        ]
+    )
+    conversation.ended_reason = "transferred"  # on the wire only; the row keeps it empty
+    _state_changed_on_commit(conversation)
+    _queue_changed_on_commit(from_hotline_id, hotline.pk)
+    transaction.on_commit(
+        lambda: signals.conversation_transferred.send(
+            sender=Conversation,
+            conversation=conversation,
+            from_hotline_id=from_hotline_id,
+            user=user,
+        )
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_set_risk(*, user, conversation_id, risk: str) -> Conversation:
+    """Record the risk an operator judged; a queued conversation moves in the queue."""
+    if risk not in Risk.values:
+        raise InvalidField(_("Mức độ rủi ro không hợp lệ."), field="risk")
+    try:
+        conversation = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, for_update=True
+        )
+    except Http404:
+        raise ConversationNotFound() from None
+    if conversation.operator_id not in (None, user.pk) and not user.is_supervisor:
+        raise NotAllowed()
+    if conversation.risk == risk:
+        return conversation
+    conversation.risk = risk
+    conversation.save(update_fields=["risk"])
+    _group_send_on_commit(
+        groups.conversation_group(conversation.pk),
+        {"type": "chat.info", "conversation": str(conversation.pk)},
+    )
+    if conversation.state == ConversationState.QUEUED:
+        _queue_changed_on_commit(conversation.hotline_id)
+    return conversation
+
+
+# --- cases ------------------------------------------------------------------------
+
+
+def _conversation_for_case(*, user, conversation_id) -> Conversation:
+    try:
+        conversation = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, for_update=True
+        )
+    except Http404:
+        raise ConversationNotFound() from None
+    if conversation.operator_id != user.pk and not user.is_supervisor:
+        raise NotAllowed()
+    return conversation
+
+
+def _link(*, user, conversation: Conversation, case, at: datetime.datetime) -> None:
+    from cases.models import CaseEvent
+
+    conversation.case = case
+    conversation.save(update_fields=["case"])
+    CaseEvent.objects.create(
+        case=case,
+        actor=user,
+        action=CaseEvent.Action.CONVERSATION_LINKED,
+        detail={"conversation": str(conversation.pk), "channel": conversation.channel},
+        at=at,
+    )
+    _group_send_on_commit(
+        groups.conversation_group(conversation.pk),
+        {"type": "chat.info", "conversation": str(conversation.pk)},
+    )
+
+
+@transaction.atomic
+def conversation_case_create(
+    *,
+    user,
+    conversation_id,
+    risk: str = "",
+    categories=(),
+    summary: str = "",
+    at: datetime.datetime | None = None,
+):
+    """Open a case from a conversation; its transcript becomes part of the case.
+
+    A conversation already linked to a case returns that case: a double click
+    creates one case, not two.
+    """
+    from cases.services import CaseError, case_create
+
+    at = at or timezone.now()
+    conversation = _conversation_for_case(user=user, conversation_id=conversation_id)
+    if conversation.case_id is not None:
+        return conversation.case
+    risk = risk or conversation.risk or Risk.LOW
+    if risk not in Risk.values:
+        raise InvalidField(_("Mức độ rủi ro không hợp lệ."), field="risk")
+    try:
+        case = case_create(
+            user=user,
+            categories=list(categories),
+            risk=risk,
+            age_group=conversation.age_group,
+            province_code=conversation.province_code,
+            summary=summary,
+            at=at,
+        )
+    except CaseError as error:
+        raise NotAllowed(str(error)) from None
+    _link(user=user, conversation=conversation, case=case, at=at)
+    return case
+
+
+@transaction.atomic
+def conversation_case_link(*, user, conversation_id, case_id, at: datetime.datetime | None = None):
+    """Attach a conversation to an existing case the user may see."""
+    from cases.selectors import case_get_for_user
+
+    at = at or timezone.now()
+    conversation = _conversation_for_case(user=user, conversation_id=conversation_id)
+    try:
+        case = case_get_for_user(user=user, case_id=case_id, for_update=True)
+    except Http404:
+        raise ConversationNotFound(_("Không tìm thấy hồ sơ."), code="not_found") from None
+    if conversation.case_id == case.pk:
+        return case
+    _link(user=user, conversation=conversation, case=case, at=at)
+    return case

@@ -1,0 +1,80 @@
+"""Sockets for the chat and console tests, through the full ASGI application."""
+
+import asyncio
+
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def youth_socket(*, address="10.0.0.1", path="/ws/chat/", connect=True):
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+    communicator.scope["client"] = (address, 50000)
+    if connect:
+        connected, _code = await communicator.connect()
+        assert connected
+    return communicator
+
+
+async def console_socket(user):
+    """A console with its hello, queue and canned frames read."""
+    cookie = await sync_to_async(session_cookie)(user)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/console/",
+        headers=[ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())],
+    )
+    connected, _code = await communicator.connect()
+    assert connected
+    greeting = {}
+    for _ in range(3):
+        frame = await communicator.receive_json_from()
+        greeting[frame["type"]] = frame
+    assert set(greeting) == {"hello", "queue", "canned"}
+    communicator.greeting = greeting
+    return communicator
+
+
+async def receive_type(communicator, frame_type: str, *, timeout=2.0, skip=True) -> dict:
+    """The next frame of this type; with skip, frames of other types are passed over."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        assert remaining > 0, f"no {frame_type!r} frame"
+        frame = await communicator.receive_json_from(timeout=remaining)
+        if frame.get("type") == frame_type:
+            return frame
+        assert skip, f"expected {frame_type!r}, got {frame!r}"
+
+
+async def frames_until_quiet(communicator, *, timeout=0.3) -> list[dict]:
+    """Every frame that arrives before the socket stays quiet for timeout seconds.
+
+    receive_nothing is used because a receive that times out cancels the app.
+    """
+    frames = []
+    while not await communicator.receive_nothing(timeout=timeout):
+        frames.append(await communicator.receive_json_from())
+    return frames
+
+
+async def start_chat(*, province="01", address="10.0.0.1", **fields):
+    youth = await youth_socket(address=address)
+    await youth.send_json_to({"type": "start", "province": province, **fields})
+    started = await receive_type(youth, "started", skip=False)
+    position = await receive_type(youth, "queue", skip=False)
+    youth.started = started
+    youth.position = position["position"]
+    return youth
