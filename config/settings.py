@@ -213,6 +213,11 @@ CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 20, minimum=1)
 CHAT_RATE_LIMIT_WINDOW_SECONDS = env_int("CHAT_RATE_LIMIT_WINDOW_SECONDS", 10, minimum=1)
 CHAT_MAX_CHATS_PER_IP = env_int("CHAT_MAX_CHATS_PER_IP", 5, minimum=1)
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=5)
+# Where the chat's quick-exit button sends a young person: an ordinary public page
+# (a weather search) that nobody looking over their shoulder would wonder about.
+QUICK_EXIT_URL = env_str(
+    "QUICK_EXIT_URL", "https://www.google.com/search?q=th%E1%BB%9Di+ti%E1%BA%BFt+h%C3%B4m+nay"
+)
 
 # Twilio: with no auth token every webhook answers 403 (fail closed).
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")

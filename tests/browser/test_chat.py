@@ -1,0 +1,188 @@
+"""A young person on a phone and an operator at the console, in real Chromium.
+
+The youth's websockets are routed through the test (SwitchableNetwork) so a
+lost network can be cut and restored at a known moment, without sleeps.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, WebSocketRoute, expect
+
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+CHAT_SOCKET = re.compile(r"/ws/chat/$")
+STORE_KEY = "helpline.chat"
+
+
+class SwitchableNetwork:
+    """Forward the page's chat sockets to the server until cut, like a phone losing signal."""
+
+    def __init__(self, page: Page):
+        self.online = True
+        self.routes: list[WebSocketRoute] = []
+        page.route_web_socket(CHAT_SOCKET, self._route)
+
+    def _route(self, socket: WebSocketRoute) -> None:
+        if not self.online:
+            socket.close(code=1001, reason="offline")
+            return
+        socket.connect_to_server()
+        self.routes.append(socket)
+
+    def cut(self) -> None:
+        self.online = False
+        for socket in self.routes:
+            socket.close(code=1001, reason="offline")
+        self.routes.clear()
+
+    def restore(self) -> None:
+        self.online = True
+
+
+def open_console(login_as, username: str) -> Page:
+    operator = login_as(username)
+    operator.goto("/console/")
+    expect(operator.locator("#connection")).to_have_class(re.compile(r"\bok\b"))
+    return operator
+
+
+def start_youth_chat(new_context) -> tuple[Page, SwitchableNetwork]:
+    youth = new_context(**PHONE).new_page()
+    network = SwitchableNetwork(youth)
+    youth.goto("/chat/")
+    expect(youth.get_by_role("heading", level=1)).to_be_visible()
+    youth.get_by_role("button", name="Bắt đầu trò chuyện").click()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+    return youth, network
+
+
+def youth_says(youth: Page, text: str) -> None:
+    youth.get_by_label("Tin nhắn của bạn").fill(text)
+    youth.get_by_role("button", name="Gửi", exact=True).click()
+
+
+def operator_says(pane, text: str) -> None:
+    pane.get_by_label("Tin nhắn trả lời").fill(text)
+    pane.get_by_label("Tin nhắn trả lời").press("Enter")
+
+
+def conversation_id(youth: Page) -> str:
+    return youth.evaluate(f"JSON.parse(sessionStorage.getItem('{STORE_KEY}')).conversation")
+
+
+def accept(operator: Page, conversation: str):
+    item = operator.locator(f'#queue li[data-conversation="{conversation}"]')
+    item.locator("button.accept").click()
+    pane = operator.locator(f"#pane-{conversation}")
+    expect(pane).to_be_visible()
+    return pane
+
+
+def confirmed_bodies(log) -> list[str]:
+    """Texts of the people's messages that the server has given a seq, in screen order."""
+    return log.locator("li[data-seq]:not(.system) .body").all_inner_texts()
+
+
+def test_it_completes_a_chat_that_survives_a_reload_and_a_lost_network(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    youth, network = start_youth_chat(new_context)
+    youth_log = youth.locator("#log")
+
+    first = "Chào anh chị, em bị một người lạ đe doạ trên mạng <script>alert(1)</script>"
+    youth_says(youth, first)
+    expect(youth_log.locator("li.me[data-seq]")).to_have_count(1)
+
+    conversation = conversation_id(youth)
+    pane = accept(operator, conversation)
+    operator_log = pane.locator(".log")
+    expect(operator_log.locator("li.them .body")).to_have_text([first])
+
+    reply = "Chào em, anh/chị ở đây rồi. Em kể cho anh/chị nghe nhé."
+    operator_says(pane, reply)
+    expect(youth_log.locator("li.them .body")).to_have_text([reply])
+
+    youth.get_by_label("Tin nhắn của bạn").press_sequentially("Họ")
+    expect(pane.locator(".typing")).to_be_visible()
+    second = "Họ bảo sẽ đăng ảnh của em nếu em không gửi tiền."
+    youth_says(youth, second)
+    expect(operator_log.locator("li.them .body")).to_have_text([first, second])
+
+    # A reload mid-chat resumes the same conversation with nothing lost or doubled.
+    youth.reload()
+    expect(youth.locator("#chat")).to_be_visible()
+    expect(youth_log.locator("li[data-seq]:not(.system)")).to_have_count(3)
+    assert confirmed_bodies(youth_log) == [first, reply, second]
+
+    # Offline: the message waits in the outbox, even across another reload.
+    network.cut()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\boffline\b"))
+    offline_text = "Em vừa mất mạng, anh chị còn đó không?"
+    youth_says(youth, offline_text)
+    expect(youth_log.locator("li.pending .body")).to_have_text([offline_text])
+    youth.reload()
+    expect(youth_log.locator("li.pending .body")).to_have_text([offline_text])
+    while_away = "Anh/chị vẫn ở đây."
+    operator_says(pane, while_away)
+    expect(operator_log.locator("li.me[data-seq] .body")).to_have_text([reply, while_away])
+
+    network.restore()
+    expected = [first, reply, second, while_away, offline_text]
+    expect(youth_log.locator("li.pending")).to_have_count(0)
+    expect(youth_log.locator("li[data-seq]:not(.system) .body")).to_have_text(expected)
+    expect(operator_log.locator("li[data-seq]:not(.system) .body")).to_have_text(expected)
+
+    # Nothing typed by anyone ever ran as markup.
+    assert youth_log.locator("script").count() == 0
+    assert operator_log.locator("script").count() == 0
+
+    # The operator turns the conversation into a case, then ends the chat.
+    pane.get_by_role("button", name="Tạo hồ sơ").click()
+    expect(pane.locator("a.case-link")).to_have_text(re.compile(r"Hồ sơ \w+-\d{4}-\d+"))
+    operator.once("dialog", lambda dialog: dialog.accept())
+    pane.get_by_role("button", name="Kết thúc").click()
+    expect(youth.locator("#ended")).to_be_visible()
+    expect(pane.locator(".ended-banner")).to_be_visible()
+    assert youth.evaluate(f"sessionStorage.getItem('{STORE_KEY}')") is None
+
+    # Both sides saw every message exactly once, in order.
+    assert confirmed_bodies(youth_log) == expected
+    assert confirmed_bodies(operator_log) == expected
+
+
+def test_it_quick_exits_mid_chat_and_leaves_no_way_back(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    youth, _network = start_youth_chat(new_context)
+    youth_says(youth, "Có người đang đến, em phải đi.")
+    expect(youth.locator("#log li.me[data-seq]")).to_have_count(1)
+    pane = accept(operator, conversation_id(youth))
+
+    youth.get_by_role("button", name="Thoát nhanh").click()
+
+    youth.wait_for_url(re.compile(r"/healthz$"))
+    assert youth.evaluate("sessionStorage.length + localStorage.length") == 0
+    # The operator is told the young person left in a hurry.
+    expect(pane.locator(".quick-exit-banner")).to_be_visible()
+    expect(operator.locator(".toast.urgent")).to_be_visible()
+    youth.go_back()
+    assert "/chat/" not in youth.url
+
+
+def test_it_quick_exits_with_escape_twice_while_queued(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    youth, _network = start_youth_chat(new_context)
+    conversation = conversation_id(youth)
+    queued = operator.locator(f'#queue li[data-conversation="{conversation}"]')
+    expect(queued).to_have_count(1)
+
+    youth.keyboard.press("Escape")
+    youth.keyboard.press("Escape")
+
+    youth.wait_for_url(re.compile(r"/healthz$"))
+    assert youth.evaluate("sessionStorage.length") == 0
+    # The best-effort end frame abandoned the conversation: it leaves the queue.
+    expect(queued).to_have_count(0)
+    youth.go_back()
+    assert "/chat/" not in youth.url
