@@ -1,6 +1,7 @@
 """Test overrides: fast hashing, no TLS redirect, in-memory mail."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SQLITE_PATH", ":memory:")
@@ -17,3 +18,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Race tests run threads against one database. SQLite's shared in-memory database
+# answers "table is locked" at once instead of waiting for the other writer, so
+# tests use a file, one per process so that parallel runs never meet.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"helpline-test-{os.getpid()}.sqlite3")
+    }
