@@ -39,7 +39,8 @@ def case_list(request):
             )
         if data.get("hotline"):
             cases = cases.filter(hotline=data["hotline"])
-    page = Paginator(cases.distinct(), CASES_PER_PAGE).get_page(request.GET.get("page"))
+    cases = cases.distinct().prefetch_related("categories")
+    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

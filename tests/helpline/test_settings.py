@@ -233,3 +233,24 @@ def test_it_fails_the_deploy_check_when_a_protection_is_turned_off(tmp_path):
     result = deploy_check(production_environment(tmp_path, SECURE_HSTS_SECONDS="0"))
     assert result.returncode != 0
     assert "security.W004" in result.stdout + result.stderr
+
+
+# -- Vietnamese first --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_answers_in_vietnamese_whatever_language_the_browser_asks_for(client, op_hanoi):
+    client.force_login(op_hanoi)
+    page = client.get("/cases/new/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="vi">' in page
+    assert "Bắt nạt trực tuyến" in page
+    assert "Cyberbullying" not in page
+
+
+@pytest.mark.django_db
+def test_it_switches_to_english_only_when_the_person_chooses_it(client, op_hanoi):
+    client.force_login(op_hanoi)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/cases/new/"})
+    page = client.get("/cases/new/").content.decode()
+    assert '<html lang="en">' in page
+    assert "Cyberbullying" in page
