@@ -1,13 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
-from django.views.i18n import set_language
 
-from helpline import pages as helpline_pages
 from helpline import pages as helpline_pages
 from helpline import views as helpline_views
 
@@ -25,11 +22,7 @@ urlpatterns = [
     ),
     # Switching language is for everyone, the young person on /chat/ and the login page included.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    # Switching language is for everyone, the young person on /chat/ and the login page included.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("chat/", helpline_pages.chat, name="chat"),
-    path("console/", helpline_pages.console, name="console"),
     path("chat/", helpline_pages.chat, name="chat"),
     path("console/", helpline_pages.console, name="console"),
     path(
