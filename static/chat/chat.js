@@ -163,9 +163,11 @@
 
   function scrollDown() { els.log.scrollTop = els.log.scrollHeight; }
 
+  // A notice sits after the newest message on screen, not after messages still pending.
   function note(text) {
     var li = bubble("system", text);
-    els.log.appendChild(li);
+    var newest = Object.keys(seen).reduce(function (a, b) { return Math.max(a, Number(b)); }, 0);
+    placeBySeq(li, newest + 0.5);
     scrollDown();
   }
 

@@ -36,8 +36,8 @@
       sending: "đang gửi…",
       waitingNet: "chờ có mạng",
       failed: "không gửi được: {detail}",
-      youthOnline: "đang kết nối",
-      youthOffline: "mất kết nối",
+      youthOnline: "đang trực tuyến",
+      youthOffline: "đã rời trang hoặc mất mạng",
       ended: "Cuộc trò chuyện đã kết thúc.",
       endedBy: {
         quick_exit: "Người liên hệ đã thoát nhanh.",
@@ -89,8 +89,8 @@
       sending: "sending…",
       waitingNet: "waiting for network",
       failed: "not sent: {detail}",
-      youthOnline: "connected",
-      youthOffline: "disconnected",
+      youthOnline: "online",
+      youthOffline: "left the page or lost the network",
       ended: "The conversation has ended.",
       endedBy: {
         quick_exit: "The young person used quick exit.",
