@@ -254,3 +254,31 @@ def test_it_switches_to_english_only_when_the_person_chooses_it(client, op_hanoi
     page = client.get("/cases/new/").content.decode()
     assert '<html lang="en">' in page
     assert "Cyberbullying" in page
+
+
+# -- deny by default ---------------------------------------------------------
+
+# The only pages open without a login; any other opt-out must be added here on purpose.
+PUBLIC_ROUTES = ("healthz", "accounts/login/", "i18n/setlang/", "admin/login/", "chat/", "twilio/")
+
+
+def all_routes(patterns, prefix=""):
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from all_routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def test_it_needs_a_login_on_every_page_except_the_public_few():
+    from django.urls import get_resolver
+
+    open_routes = {
+        route
+        for route, view in all_routes(get_resolver().url_patterns)
+        if not getattr(view, "login_required", True)
+    }
+    assert "healthz" in open_routes
+    assert all(route.startswith(PUBLIC_ROUTES) for route in open_routes), sorted(open_routes)
