@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import threading
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -33,6 +34,11 @@ def payload(name: str, **overrides) -> dict:
     for key in [key for key, value in overrides.items() if value is None]:
         data.pop(key, None)
     return data
+
+
+def parse_twiml(document) -> ET.Element:
+    """Read TwiML the way Twilio does. It is the code under test's own output, not foreign input."""
+    return ET.fromstring(document)  # noqa: S314
 
 
 def sign(path: str, params: dict, *, token: str = AUTH_TOKEN, base: str = PUBLIC_BASE_URL) -> str:
