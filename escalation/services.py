@@ -318,10 +318,12 @@ def escalation_transition(
         raise EscalationError(_("Hồ sơ đã đóng, không thể gửi lại."))
     from_state = escalation.state
     try:
-        method(**_transition_kwargs(escalation, transition, text, at))
-        if transition == "withdraw":
-            escalation_access_revoke(escalation=escalation, at=at)
-        escalation.save(update_fields=SAVED_FIELDS)
+        # A savepoint, so that a lost race leaves the transaction usable for the re-read.
+        with transaction.atomic():
+            method(**_transition_kwargs(escalation, transition, text, at))
+            if transition == "withdraw":
+                escalation_access_revoke(escalation=escalation, at=at)
+            escalation.save(update_fields=SAVED_FIELDS)
     except (TransitionNotAllowed, ConcurrentTransition):
         escalation.refresh_from_db()
         raise _stale(escalation) from None

@@ -1,15 +1,15 @@
 """Shared helpers for the escalation tests: a case escalated the usual way."""
 
 import datetime
+import zoneinfo
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.utils import timezone
 
 from escalation.models import Agency, Escalation
 from escalation.services import escalation_create
 
-T0 = timezone.make_aware(datetime.datetime(2026, 3, 2, 9, 0))
+T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 def agency(code: str) -> Agency:

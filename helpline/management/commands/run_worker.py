@@ -19,7 +19,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import connections
 from django.utils import timezone
 
 logger = logging.getLogger("helpline.worker")
@@ -46,12 +46,23 @@ def registered_jobs() -> list[Job]:
     return jobs
 
 
+def refresh_connections() -> None:
+    """Drop database connections that broke or aged out, as a request would.
+
+    A connection inside a transaction is left alone: the worker never holds one
+    between jobs, so that only happens when the caller (a test) owns it.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
 def run_jobs_once(jobs: list[Job], *, now: datetime.datetime) -> dict[str, int]:
     """Run each job once. A failing job is logged and the others still run."""
     done: dict[str, int] = {}
     for job in jobs:
         name = job_name(job)
-        close_old_connections()
+        refresh_connections()
         try:
             done[name] = job(now=now)
         except Exception as error:
@@ -103,7 +114,7 @@ class Command(BaseCommand):
             self._sleep(interval)
             if self.stopping:
                 break
-        close_old_connections()
+        refresh_connections()
 
     def _stop(self, signum, frame) -> None:
         # Finish the round in progress; each job's work is committed per item.
