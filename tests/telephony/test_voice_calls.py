@@ -298,3 +298,57 @@ def test_it_makes_one_record_of_a_callback_delivered_three_times_at_once(telepho
     statuses = post_concurrently(ENQUEUE, payload("voice_enqueue_action"))
     assert statuses == [200, 200, 200]
     assert Conversation.objects.get().state == ConversationState.ABANDONED
+
+
+def leave_a_voicemail(client, op_hanoi, op_central) -> Call:
+    from helpline.presence import presence_heartbeat
+
+    for user in (op_hanoi, op_central):
+        presence_heartbeat(user=user, status="away")
+    post_signed(client, VOICE, payload("voice_incoming"))
+    post_signed(client, "/twilio/voice/voicemail/status/", payload("voicemail_status"))
+    post_signed(client, STATUS, payload("voice_status_completed"))
+    return Call.objects.select_related("conversation").get()
+
+
+@pytest.mark.django_db
+def test_it_lets_an_operator_take_a_voicemail_without_dialling_anyone(
+    client, telephony_ready, op_hanoi, op_central, fake_twilio, django_capture_on_commit_callbacks
+):
+    call = leave_a_voicemail(client, op_hanoi, op_central)
+    inbox = StaffInbox(op_hanoi)
+    call = accept(op_hanoi, call, django_capture_on_commit_callbacks)
+    assert fake_twilio.requests == []
+    assert call.status == CallStatus.VOICEMAIL
+    [frame] = inbox.frames()
+    assert (frame["type"], frame["status"]) == ("call_status", "voicemail")
+    assert Conversation.objects.get().state == ConversationState.ACTIVE
+
+
+@pytest.mark.django_db
+def test_it_deletes_voicemail_audio_at_twilio_after_the_retention(
+    client, telephony_ready, op_hanoi, op_central, fake_twilio, settings
+):
+    import datetime
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    call = leave_a_voicemail(client, op_hanoi, op_central)
+    voicemail = call.voicemails.get()
+    expected = voicemail.recorded_at + datetime.timedelta(days=settings.VOICEMAIL_RETENTION_DAYS)
+    assert voicemail.delete_after == expected
+    call_command("telephony_purge_voicemails", stdout=io.StringIO())
+    assert fake_twilio.requests == []  # not due yet
+    type(voicemail).objects.update(delete_after=timezone.now() - datetime.timedelta(seconds=1))
+    call_command("telephony_purge_voicemails", stdout=io.StringIO())
+    [request] = fake_twilio.requests
+    assert request.method == "DELETE"
+    assert request.url.endswith(f"/Recordings/{voicemail.recording_sid}.json")
+    voicemail.refresh_from_db()
+    assert voicemail.deleted_at is not None
+    assert voicemail.recording_url == ""
+    assert voicemail.duration_seconds == 23  # the metadata stays
+    call_command("telephony_purge_voicemails", stdout=io.StringIO())
+    assert len(fake_twilio.requests) == 1
