@@ -17,7 +17,7 @@
       connected: "Đã kết nối.",
       offline: "Mất kết nối, đang thử lại… Tin nhắn chưa gửi sẽ được gửi lại.",
       forbidden: "Tài khoản này không dùng được bàn trực tuyến.",
-      available: "Sẵn sàng nhận",
+      available: "Sẵn sàng",
       away: "Tạm vắng",
       load: "Đang xử lý {n}/{max} cuộc",
       accept: "Nhận",
@@ -25,7 +25,7 @@
       webchat: "Trò chuyện web",
       voice: "Cuộc gọi",
       sms: "SMS",
-      central: "Trung ương",
+      central: "Không rõ tỉnh",
       overflow: "chuyển lên trung ương",
       transferredIn: "được chuyển đến",
       noRisk: "chưa đánh giá",
@@ -78,7 +78,7 @@
       webchat: "Web chat",
       voice: "Call",
       sms: "SMS",
-      central: "Central",
+      central: "Province unknown",
       overflow: "overflow to central",
       transferredIn: "transferred in",
       noRisk: "not assessed",
@@ -140,6 +140,7 @@
   var queueItems = [];
   var panes = new Map();   // conversation id -> pane
   var selected = null;
+  var awaitingAccept = null;  // focus moves to a pane only when the operator just accepted it
 
   /* ---- helpers ---- */
   function fmt(text, values) {
@@ -240,6 +241,7 @@
       accept.setAttribute("aria-label", T.accept + ": " + describe(item));
       accept.addEventListener("click", function () {
         accept.disabled = true;
+        awaitingAccept = item.conversation;
         send({ type: "accept", conversation: item.conversation });
       });
       li.appendChild(accept);
@@ -286,7 +288,8 @@
     tab.setAttribute("role", "tab");
     tab.setAttribute("aria-controls", node.id);
     tab.appendChild(icon(info.channel || "webchat"));
-    tab.appendChild(el("span", "tab-label", provinceName(info.province)));
+    // Several chats from the same province need telling apart at a glance.
+    tab.appendChild(el("span", "tab-label", provinceName(info.province) + " · " + id.slice(0, 4)));
     pane.badge = el("span", "badge", "");
     pane.badge.hidden = true;
     tab.appendChild(pane.badge);
@@ -593,6 +596,7 @@
       heartbeat = setInterval(function () { send({ type: "ping" }); }, config.heartbeatSeconds * 1000);
       // Catch up every pane from its last contiguous seq, then resend unacked replies.
       panes.forEach(function (pane) {
+        if (pane.state !== "active") return;
         send({ type: "sync", conversation: pane.id, last_seq: pane.contiguous });
         pane.outbox.forEach(function (item) {
           send({ type: "message", conversation: pane.id, client_id: item.client_id, body: item.body });
@@ -714,15 +718,12 @@
     var queued = els.queue.querySelector('li[data-conversation="' + frame.conversation + '"]');
     if (queued) queued.remove();
     if (fresh && (selected === null || !panes.get(selected))) select(frame.conversation, false);
-    if (fresh && pendingFocus()) select(frame.conversation, true);
+    if (awaitingAccept === frame.conversation) {
+      awaitingAccept = null;
+      select(frame.conversation, true);
+    }
     els.noChats.hidden = panes.size > 0;
     updateLoad();
-  }
-
-  // Focus moves to a new pane only when the operator just pressed Accept.
-  function pendingFocus() {
-    var active = document.activeElement;
-    return !!(active && active.classList && active.classList.contains("accept"));
   }
 
   function onError(frame, pane) {
@@ -752,6 +753,7 @@
   }
 
   function enableAccepts() {
+    awaitingAccept = null;
     var buttons = els.queue.querySelectorAll(".accept");
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = false;
   }
