@@ -561,7 +561,7 @@ def sms_status_update(*, message_sid: str, status: str, error_code: str = "") ->
     if status not in SMS_STATUS_RANK_KEYS:
         return None
     sms = (
-        SmsMessage.objects.select_for_update()
+        SmsMessage.objects.select_for_update(of=("self",))
         .select_related("message", "conversation")
         .filter(message_sid=message_sid)
         .first()
@@ -576,7 +576,11 @@ def sms_status_update(*, message_sid: str, status: str, error_code: str = "") ->
                     error_code=error_code[:20],
                 )
         except IntegrityError:
-            sms = SmsMessage.objects.select_for_update().get(message_sid=message_sid)
+            sms = (
+                SmsMessage.objects.select_for_update(of=("self",))
+                .select_related("message", "conversation")
+                .get(message_sid=message_sid)
+            )
     if not sms.advance(status):
         return sms
     if error_code:
@@ -705,7 +709,7 @@ def _sms_claim(sms_id: int, *, stale_before: datetime.datetime | None) -> SmsMes
     """Mark a pending SMS as being sent, so two senders never send it twice."""
     with transaction.atomic():
         sms = (
-            SmsMessage.objects.select_for_update()
+            SmsMessage.objects.select_for_update(of=("self",))
             .select_related("message", "conversation")
             .filter(pk=sms_id)
             .first()
@@ -764,7 +768,7 @@ def _sms_send_settle(
     sms_id: int, *, sid: str, status: str, error_code: str, permanent: bool
 ) -> SmsMessage:
     sms = (
-        SmsMessage.objects.select_for_update()
+        SmsMessage.objects.select_for_update(of=("self",))
         .select_related("message", "conversation")
         .get(pk=sms_id)
     )
