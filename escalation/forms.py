@@ -17,7 +17,20 @@ from helpline.provinces import province_choices
 TEXT_MAX = 4000
 
 
+class AgencySelect(forms.Select):
+    """Each option names the types the agency accepts, so the page can offer only those."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-types"] = " ".join(instance.accepted_types)
+        return option
+
+
 class AgencyChoiceField(forms.ModelChoiceField):
+    widget = AgencySelect
+
     def label_from_instance(self, agency: Agency) -> str:
         types = ", ".join(
             str(EscalationType(code).label)
@@ -30,14 +43,14 @@ class AgencyChoiceField(forms.ModelChoiceField):
 class EscalationForm(forms.Form):
     """What the operator decides when sending a case to an agency."""
 
+    escalation_type = forms.ChoiceField(
+        label=_("Loại chuyển tuyến"), choices=EscalationType.choices
+    )
     agency = AgencyChoiceField(
         label=_("Cơ quan tiếp nhận"),
         queryset=Agency.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": _("Cơ quan này không phụ trách tỉnh/thành của hồ sơ.")},
-    )
-    escalation_type = forms.ChoiceField(
-        label=_("Loại chuyển tuyến"), choices=EscalationType.choices
     )
     urgency = forms.ChoiceField(
         label=_("Mức khẩn cấp"), choices=Urgency.choices, widget=forms.RadioSelect

@@ -115,6 +115,7 @@ def escalation_broadcast(
         "escalation": escalation.pk,
         "agency": escalation.agency.name,
         "state": escalation.state,
+        "state_label": str(escalation.get_state_display()),
         "notice": notice,
     }
     agency_id = escalation.agency_id

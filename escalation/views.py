@@ -4,6 +4,8 @@ Views parse input, call one service or selector, and render. Access is the
 selectors' business: anything the user may not see answers 404.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -25,6 +27,11 @@ from helpline.provinces import province_name
 def liaison_queue(request):
     now = timezone.now()
     items = selectors.liaison_queue_items(user=request.user, now=now)
+    for item in items:
+        # The page shows the deadline even before its script runs.
+        item["deadline_at"] = (
+            datetime.datetime.fromisoformat(item["deadline"]) if item["deadline"] else None
+        )
     return render(request, "escalation/queue.html", {"items": items, "now": now})
 
 

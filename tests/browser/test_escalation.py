@@ -20,9 +20,13 @@ def create_case(operator: Page) -> str:
 def escalate_to_a05(operator: Page) -> None:
     operator.get_by_role("link", name="Chuyển tuyến tới cơ quan").click()
     operator.wait_for_url(re.compile(r"/escalations/case/\d+/new/$"))
+    operator.select_option("#id_escalation_type", "self_harm")
+    # Only agencies that accept the type are offered.
+    expect(operator.locator("#id_agency option", has_text="Cục An ninh mạng")).to_be_disabled()
+    operator.select_option("#id_escalation_type", "privacy_violation")
+    expect(operator.locator("#id_agency option", has_text="sức khỏe tâm thần")).to_be_disabled()
     a05 = operator.locator("#id_agency option", has_text="Cục An ninh mạng").get_attribute("value")
     operator.select_option("#id_agency", a05)
-    operator.select_option("#id_escalation_type", "privacy_violation")
     operator.check("input[name=urgency][value='24h']")
     operator.check("input[name=legal_basis][value='emergency']")
     operator.fill("#id_summary", "Ảnh riêng tư của một học sinh bị đăng lại trên mạng xã hội.")

@@ -133,6 +133,8 @@ def test_it_offers_only_agencies_that_cover_the_case_province(client, op_hue, ma
     assert agency("a05-police").name_vi in page
     assert agency("hotline-111").name_vi in page
     assert agency("hanoi-police").name_vi not in page
+    # The page offers only the agencies that accept the chosen type.
+    assert 'data-types="privacy_violation child_abuse ocsea scam"' in page
 
 
 @pytest.mark.django_db
@@ -230,6 +232,7 @@ def test_it_pushes_the_new_escalation_to_the_case_staff_consoles_and_the_agency(
         "escalation": escalation.pk,
         "agency": a05.name_vi,
         "state": "sent",
+        "state_label": "Đã gửi",
         "notice": f"Đã gửi yêu cầu chuyển tuyến tới {a05.name_vi}.",
     }
     assert staff.drain() == [{"type": "console.push", "frame": frame}] * 2
