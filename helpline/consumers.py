@@ -110,12 +110,19 @@ class FrameConsumer(AsyncWebsocketConsumer):
         return task
 
     async def _tick_loop(self):
+        # The tick goes through the consumer's own inbox, so it never runs
+        # interleaved with a frame or an event: delivery bookkeeping stays serial.
         while True:
             await asyncio.sleep(tick_seconds())
-            try:
-                await self.tick()
-            except Exception:
-                logger.exception("socket tick failed")
+            await self.channel_layer.send(self.channel_name, {"type": "socket.tick"})
+
+    async def socket_tick(self, event):
+        if self.closed:
+            return
+        try:
+            await self.tick()
+        except Exception:
+            logger.exception("socket tick failed")
 
     async def tick(self):
         pass
@@ -389,12 +396,15 @@ class YouthChatConsumer(FrameConsumer):
             await self._send_position(force=transferred)
 
     async def _send_position(self, *, force=False):
-        position = await database_sync_to_async(selectors.queue_position)(
-            conversation_id=self.conversation_id
-        )
+        position = await queue_position_shared(self.hotline_id, self.conversation_id)
         if position is not None and (force or position != self.position):
             self.position = position
             await self.send_json({"type": "queue", "position": position})
+
+    async def queue_changed(self, event):
+        if self.hotline_id is not None:
+            _queue_changed_at[self.hotline_id] = time.monotonic()
+        await super().queue_changed(event)
 
     async def push_queue(self):
         if self.state == ConversationState.QUEUED:
@@ -404,18 +414,21 @@ class YouthChatConsumer(FrameConsumer):
         missed = await database_sync_to_async(selectors.messages_after)(
             conversation_id=self.conversation_id, seq=self.delivered, upto=upto
         )
-        for message in missed:
-            await self.send_json(services.message_payload(message))
-            self.delivered = max(self.delivered, message.seq)
+        await self._deliver(missed)
+
+    async def _deliver(self, messages):
+        """Send messages read from the database that this socket has not delivered yet."""
+        for message in messages:
+            if message.seq > self.delivered:
+                self.delivered = message.seq
+                await self.send_json(services.message_payload(message))
 
     async def _refresh(self, *, force_state=False):
         snapshot = await database_sync_to_async(_youth_tick)(self.conversation_id, self.delivered)
         if snapshot is None:
             return
         state, reason, hotline_id, missed = snapshot
-        for message in missed:
-            await self.send_json(services.message_payload(message))
-            self.delivered = max(self.delivered, message.seq)
+        await self._deliver(missed)
         if force_state:
             self.state = ""
         await self._set_state(state, reason, hotline_id)
@@ -464,6 +477,35 @@ class YouthChatConsumer(FrameConsumer):
 
     async def chat_info(self, event):
         pass
+
+
+# Every queued young person of a hotline hears each change of its queue. One read
+# of the hotline's order, shared by the sockets of this process for a moment,
+# keeps that from costing one query per young person per change.
+_QUEUE_ORDER_TTL = 1.0
+_queue_orders: dict[int, tuple[float, list[str]]] = {}
+_queue_changed_at: dict[int, float] = {}
+
+
+async def queue_position_shared(hotline_id, conversation_id) -> int | None:
+    if hotline_id is None:
+        return await database_sync_to_async(selectors.queue_position)(
+            conversation_id=conversation_id
+        )
+    cached = _queue_orders.get(hotline_id)
+    if (
+        cached is None
+        or cached[0] <= _queue_changed_at.get(hotline_id, 0.0)
+        or time.monotonic() - cached[0] > _QUEUE_ORDER_TTL
+    ):
+        order = await database_sync_to_async(selectors.queue_order)(hotline_id=hotline_id)
+        cached = (time.monotonic(), [str(pk) for pk in order])
+        _queue_orders[hotline_id] = cached
+    order = cached[1]
+    if conversation_id in order:
+        return order.index(conversation_id) + 1
+    # Not in a fresh enough list: ask the database itself.
+    return await database_sync_to_async(selectors.queue_position)(conversation_id=conversation_id)
 
 
 def _snapshot(conversation_id, last_seq: int):
@@ -760,17 +802,21 @@ class OperatorConsoleConsumer(FrameConsumer):
         missed = await database_sync_to_async(selectors.messages_after)(
             conversation_id=conversation_id, seq=self.held.get(conversation_id, 0), upto=upto
         )
-        for message in missed:
-            await self.send_json(services.message_payload(message))
-            self.held[conversation_id] = max(self.held.get(conversation_id, 0), message.seq)
+        await self._deliver(conversation_id, missed)
+
+    async def _deliver(self, conversation_id, messages):
+        """Send messages read from the database that this console has not delivered yet."""
+        for message in messages:
+            if message.seq > self.held.get(conversation_id, 0):
+                self.held[conversation_id] = message.seq
+                await self.send_json(services.message_payload(message))
 
     async def tick(self):
         self.last_heartbeat = time.monotonic()
         snapshot = await database_sync_to_async(_console_tick)(self.user, dict(self.held))
         for conversation_id, state, reason, missed in snapshot:
-            for message in missed:
-                await self.send_json(services.message_payload(message))
-                self.held[conversation_id] = max(self.held[conversation_id], message.seq)
+            if conversation_id in self.held:
+                await self._deliver(conversation_id, missed)
             await self._send_state(conversation_id, state, reason)
         await self.push_queue()
 

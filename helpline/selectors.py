@@ -93,15 +93,18 @@ def queue_position(*, conversation_id) -> int | None:
     )
     if conversation is None:
         return None
-    ids = list(
-        Conversation.objects.filter(
-            state=ConversationState.QUEUED, hotline_id=conversation.hotline_id
-        )
+    ids = queue_order(hotline_id=conversation.hotline_id)
+    return ids.index(conversation.pk) + 1 if conversation.pk in ids else None
+
+
+def queue_order(*, hotline_id) -> list:
+    """Ids of a hotline's queued conversations, in queue order."""
+    return list(
+        Conversation.objects.filter(state=ConversationState.QUEUED, hotline_id=hotline_id)
         .annotate(risk_rank=_risk_rank())
         .order_by("risk_rank", "queued_at", "id")
         .values_list("pk", flat=True)
     )
-    return ids.index(conversation.pk) + 1 if conversation.pk in ids else None
 
 
 def messages_after(*, conversation_id, seq: int, upto: int | None = None) -> list[Message]:

@@ -1,0 +1,460 @@
+"""Load benchmark of the chat relay: N young people, N/10 operators, real websockets.
+
+Not a test. It starts daphne on the embedded defaults (SQLite, in-memory channel
+layer, one process), creates N/10 operators of the Hanoi hotline, and from a
+separate process drives N youth sockets and N/10 consoles. Every young person
+sends one message every PERIOD seconds (fixed rate, random phase). Latency is
+timed from the intended send time, so a stalled client does not hide server
+delay. Lost and duplicated messages are counted from seq: every message the
+young person got an ack for must reach the operator exactly once.
+
+Then it runs a bare Channels echo consumer (bench/echo_asgi.py) under daphne
+with the same number of sockets and the same offered load, plus a short
+closed-loop saturation phase for both, and prints our throughput as a ratio.
+
+Usage: python bench/chat_load.py [--youths 200] [--duration 60] [--period 5]
+       [--saturation 10] [--no-pin]
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.live_server import (  # noqa: E402
+    _wait_until_healthy,
+    free_port,
+    server_environment,
+)
+
+CREATE_OPERATORS = """
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from helpline.models import User
+from helpline.services import staff_create
+keys = []
+for index in range({count}):
+    name = f"bench_op_{{index}}"
+    user = User.objects.filter(username=name).first() or staff_create(
+        username=name, role="operator", password=None, hotline_code="01")
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    keys.append(session.session_key)
+print("KEYS=" + ",".join(keys))
+"""
+
+
+# --- server side ----------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, app: str, env: dict, pin: bool):
+        self.port = free_port()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
+        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app]
+        if pin:
+            command = ["taskset", "-c", "0", *command]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        log_path = Path(env["SQLITE_PATH"]).parent / "daphne.log"
+        try:
+            _wait_until_healthy(self.base, self.process, log_path)
+        except RuntimeError:
+            self.log.seek(0)
+            print(self.log.read().decode(errors="replace")[-3000:])
+            raise
+
+    def rss_mib(self) -> tuple[float, float]:
+        """(current, peak) resident memory of the daphne process."""
+        fields = {}
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        for line in status.splitlines():
+            key, _sep, value = line.partition(":")
+            fields[key] = value.strip()
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def stop(self):
+        self.log.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def prepare_environment(operators: int, capacity: int) -> dict:
+    workdir = tempfile.mkdtemp(prefix="helpline-bench-")
+    env, created = server_environment(
+        workdir,
+        CHAT_MAX_CHATS_PER_IP="100000",
+        OPERATOR_CAPACITY=str(capacity),
+        CHAT_RATE_LIMIT_MESSAGES="1000",
+        LOG_LEVEL="WARNING",
+    )
+    if created:
+        raise SystemExit("run the benchmark on the embedded defaults: unset DATABASE_URL")
+    env.pop("REDIS_URL", None)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    output = subprocess.run(
+        [*manage, "shell", "-c", CREATE_OPERATORS.format(count=operators)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    env["BENCH_SESSION_KEYS"] = output.split("KEYS=", 1)[1].strip()
+    return env
+
+
+def drive(config: dict, pin: bool) -> dict:
+    """Run the client side in its own process (on the other core when pinned)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--drive", json.dumps(config)]
+    if pin:
+        command = ["taskset", "-c", "1", *command]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit(f"the load driver failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- client side ------------------------------------------------------------------
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def drive_chat(config: dict) -> dict:
+    from websockets.asyncio.client import connect
+
+    ws_base = config["base"].replace("http://", "ws://")
+    origin = config["base"]
+    youths, period, duration = config["youths"], config["period"], config["duration"]
+    saturation = config["saturation"]
+    keys = config["keys"]
+    intended: dict[str, float] = {}  # body -> intended send time
+    acked: dict[str, set[int]] = {}  # conversation -> seqs acked to the young person
+    received: dict[str, list[int]] = {}  # conversation -> seqs the operator got
+    latencies: list[float] = []
+    ack_latencies: list[float] = []
+    sent_at: dict[str, float] = {}
+    window = {"start": None, "end": None, "count": 0, "phase": "warmup"}
+    active = asyncio.Event()
+    active_count = [0]
+    stop = asyncio.Event()
+    sat_pending: dict[str, asyncio.Future] = {}
+
+    async def operator(key: str):
+        async with connect(
+            f"{ws_base}/ws/console/",
+            origin=origin,
+            additional_headers={"Cookie": f"sessionid={key}"},
+            max_size=None,
+        ) as socket:
+            sender = asyncio.create_task(heartbeat(socket))
+            try:
+                async for raw in socket:
+                    frame = json.loads(raw)
+                    kind = frame["type"]
+                    if kind == "queue":
+                        for item in frame["items"][:2]:
+                            await socket.send(
+                                json.dumps({"type": "accept", "conversation": item["conversation"]})
+                            )
+                    elif kind == "message" and frame["sender"] == "youth":
+                        now = time.time()
+                        received.setdefault(frame["conversation"], []).append(frame["seq"])
+                        started = intended.get(frame["body"])
+                        if window["phase"] == "measure" and started is not None:
+                            latencies.append(now - started)
+                            window["count"] += 1
+                        elif window["phase"] == "saturation":
+                            window["count"] += 1
+                            future = sat_pending.pop(frame["body"], None)
+                            if future is not None and not future.done():
+                                future.set_result(None)
+            finally:
+                sender.cancel()
+
+    async def heartbeat(socket):
+        while True:
+            await asyncio.sleep(20)
+            await socket.send('{"type":"ping"}')
+
+    async def youth(index: int):
+        async with connect(f"{ws_base}/ws/chat/", origin=origin, max_size=None) as socket:
+            await socket.send(json.dumps({"type": "start", "province": "01"}))
+            conversation = None
+            waiting_ack: dict[str, asyncio.Future] = {}
+            became_active = asyncio.Event()
+
+            async def reader():
+                nonlocal conversation
+                async for raw in socket:
+                    frame = json.loads(raw)
+                    if frame["type"] == "started":
+                        conversation = frame["conversation"]
+                        acked[conversation] = set()
+                    elif frame["type"] == "state" and frame["state"] == "active":
+                        became_active.set()
+                    elif frame["type"] == "ack":
+                        acked[conversation].add(frame["seq"])
+                        began = sent_at.pop(frame["client_id"], None)
+                        if began is not None and window["phase"] == "measure":
+                            ack_latencies.append(time.time() - began)
+                        future = waiting_ack.pop(frame["client_id"], None)
+                        if future is not None and not future.done():
+                            future.set_result(frame["seq"])
+
+            read_task = asyncio.create_task(reader())
+            await became_active.wait()
+            active_count[0] += 1
+            if active_count[0] == youths:
+                active.set()
+            await active.wait()
+            # Fixed rate with a random phase; each send is due at its intended time.
+            due = time.time() + random.uniform(0, period)
+            number = 0
+            while not stop.is_set() and window["phase"] in ("warmup", "measure"):
+                delay = due - time.time()
+                if delay > 0:
+                    try:
+                        await asyncio.wait_for(stop.wait(), delay)
+                        break
+                    except TimeoutError:
+                        pass
+                if window["phase"] not in ("warmup", "measure"):
+                    break
+                body = f"y{index}-{number}"
+                intended[body] = due
+                client_id = str(uuid.uuid4())
+                sent_at[client_id] = due
+                await socket.send(
+                    json.dumps({"type": "message", "client_id": client_id, "body": body})
+                )
+                number += 1
+                due += period
+            # Closed loop: the next message leaves when the operator got the last one.
+            while window["phase"] == "saturation":
+                body = f"s{index}-{number}"
+                number += 1
+                arrived = asyncio.get_running_loop().create_future()
+                sat_pending[body] = arrived
+                await socket.send(
+                    json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "body": body})
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(arrived, 5)
+            await stop.wait()
+            read_task.cancel()
+
+    tasks = [asyncio.create_task(operator(key)) for key in keys]
+    await asyncio.sleep(0.5)
+    youth_tasks = []
+    for index in range(youths):
+        youth_tasks.append(asyncio.create_task(youth(index)))
+        if index % 20 == 19:
+            await asyncio.sleep(0.05)
+    connect_started = time.time()
+    await asyncio.wait_for(active.wait(), 120)
+    setup_seconds = time.time() - connect_started
+    await asyncio.sleep(period)  # warm-up: every youth has sent once
+    window["phase"] = "measure"
+    window["count"] = 0
+    measure_start = time.time()
+    await asyncio.sleep(duration)
+    window["phase"] = "drain"
+    measured = window["count"]
+    measure_seconds = time.time() - measure_start
+    await asyncio.sleep(3)  # stragglers still count for loss, not for throughput
+    lost = sum(len(acked[c] - set(received.get(c, []))) for c in acked)
+    duplicated = sum(len(seqs) - len(set(seqs)) for seqs in received.values())
+    sent = sum(len(s) for s in acked.values())
+    sat_rate = None
+    if saturation:
+        window["phase"] = "saturation"
+        window["count"] = 0
+        sat_start = time.time()
+        await asyncio.sleep(saturation)
+        sat_rate = window["count"] / (time.time() - sat_start)
+        window["phase"] = "done"
+    stop.set()
+    await asyncio.sleep(0.5)
+    for task in tasks + youth_tasks:
+        task.cancel()
+    return {
+        "setup_seconds": round(setup_seconds, 1),
+        "acked_messages": sent,
+        "delivered_per_second": measured / measure_seconds,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "ack_p50_ms": percentile(ack_latencies, 0.50) * 1000,
+        "ack_p99_ms": percentile(ack_latencies, 0.99) * 1000,
+        "lost": lost,
+        "duplicated": duplicated,
+        "saturation_per_second": sat_rate,
+    }
+
+
+async def drive_echo(config: dict) -> dict:
+    from websockets.asyncio.client import connect
+
+    ws_base = config["base"].replace("http://", "ws://")
+    sockets, period, duration = config["youths"], config["period"], config["duration"]
+    saturation = config["saturation"]
+    latencies: list[float] = []
+    state = {"phase": "measure", "count": 0}
+
+    connected = [0]
+    everyone = asyncio.Event()
+
+    async def client():
+        async with connect(f"{ws_base}/ws/echo/", max_size=None) as socket:
+            connected[0] += 1
+            if connected[0] == sockets:
+                everyone.set()
+            await everyone.wait()
+            due = time.time() + random.uniform(0, period)
+            end = time.time() + duration
+            while due < end:
+                delay = due - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await socket.send(json.dumps({"type": "message", "body": "x" * 40, "at": due}))
+                frame = json.loads(await socket.recv())
+                latencies.append(time.time() - frame["at"])
+                state["count"] += 1
+                due += period
+            while state["phase"] == "measure":
+                await asyncio.sleep(0.05)
+            while state["phase"] == "saturation":
+                await socket.send('{"type":"message","body":"x"}')
+                await socket.recv()
+                state["count"] += 1
+
+    tasks = [asyncio.create_task(client()) for _ in range(sockets)]
+    await asyncio.wait_for(everyone.wait(), 60)
+    start = time.time()
+    await asyncio.sleep(duration + 0.2)
+    rate = state["count"] / (time.time() - start)
+    sat_rate = None
+    if saturation:
+        state["phase"] = "saturation"
+        state["count"] = 0
+        sat_start = time.time()
+        await asyncio.sleep(saturation)
+        sat_rate = state["count"] / (time.time() - sat_start)
+        state["phase"] = "done"
+    await asyncio.sleep(0.5)
+    for task in tasks:
+        task.cancel()
+    return {
+        "delivered_per_second": rate,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "saturation_per_second": sat_rate,
+    }
+
+
+# --- main -------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--youths", type=int, default=200)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--period", type=float, default=5.0)
+    parser.add_argument("--saturation", type=int, default=10)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and client")
+    parser.add_argument("--drive", help=argparse.SUPPRESS)
+    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.drive:
+        config = json.loads(args.drive)
+        runner = drive_echo if config.get("echo") else drive_chat
+        print(json.dumps(asyncio.run(runner(config))))
+        return
+
+    pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
+    operators = max(1, args.youths // 10)
+    capacity = -(-args.youths // operators) + 1
+    env = prepare_environment(operators, capacity)
+    config = {
+        "youths": args.youths,
+        "duration": args.duration,
+        "period": args.period,
+        "saturation": args.saturation,
+        "keys": env["BENCH_SESSION_KEYS"].split(","),
+    }
+    server = Server("config.asgi:application", env, pin)
+    try:
+        chat = drive({**config, "base": server.base}, pin)
+        chat["rss_mib"], chat["peak_rss_mib"] = server.rss_mib()
+    finally:
+        server.stop()
+    server = Server("bench.echo_asgi:application", env, pin)
+    try:
+        echo = drive({**config, "base": server.base, "echo": True}, pin)
+        echo["rss_mib"], echo["peak_rss_mib"] = server.rss_mib()
+    finally:
+        server.stop()
+
+    offered = args.youths / args.period
+    print(
+        f"youths={args.youths} operators={operators} period={args.period}s "
+        f"window={args.duration}s offered={offered:.1f} msg/s pinned={bool(pin)}"
+    )
+    print(
+        f"chat: delivered {chat['delivered_per_second']:.1f} msg/s, "
+        f"p50 {chat['p50_ms']:.1f} ms, p99 {chat['p99_ms']:.1f} ms, max {chat['max_ms']:.1f} ms "
+        f"(ack to the young person p50 {chat['ack_p50_ms']:.1f} ms, "
+        f"p99 {chat['ack_p99_ms']:.1f} ms), "
+        f"lost {chat['lost']}, duplicated {chat['duplicated']} of {chat['acked_messages']} acked, "
+        f"server RSS {chat['rss_mib']:.0f} MiB (peak {chat['peak_rss_mib']:.0f} MiB), "
+        f"all {args.youths} chats accepted in {chat['setup_seconds']} s"
+    )
+    print(
+        f"echo: delivered {echo['delivered_per_second']:.1f} msg/s, "
+        f"p50 {echo['p50_ms']:.1f} ms, p99 {echo['p99_ms']:.1f} ms, "
+        f"server RSS {echo['rss_mib']:.0f} MiB"
+    )
+    print(
+        "ratio at the offered load: "
+        f"{chat['delivered_per_second'] / echo['delivered_per_second']:.2f}"
+    )
+    if chat["saturation_per_second"] and echo["saturation_per_second"]:
+        print(
+            f"saturation: chat {chat['saturation_per_second']:.0f} msg/s, "
+            f"echo {echo['saturation_per_second']:.0f} msg/s, "
+            f"ratio {chat['saturation_per_second'] / echo['saturation_per_second']:.2f}"
+        )
+    print(json.dumps({"chat": chat, "echo": echo}))
+
+
+if __name__ == "__main__":
+    main()
