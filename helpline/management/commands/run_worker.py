@@ -109,6 +109,7 @@ class Command(BaseCommand):
             for name, count in done.items():
                 if count:
                     logger.info("job %s did %d", name, count)
+            logger.debug("round finished")
             if once or self.stopping:
                 break
             self._sleep(interval)
