@@ -373,6 +373,15 @@ HOTLINE_TRANSITIONS = {
     "withdraw": _("Rút lại yêu cầu"),
 }
 TRANSITION_METHODS = {"return": "return_to_hotline"}
+# How each step reads on the case page.
+STEP_LABELS = {
+    "send": _("Gửi yêu cầu"),
+    **AGENCY_TRANSITIONS,
+    **HOTLINE_TRANSITIONS,
+    "revoke": _("Thu hồi quyền truy cập khi đóng hồ sơ"),
+    "message": _("Tin nhắn"),
+    "ack_overdue": _("Nhắc quá hạn tiếp nhận"),
+}
 # Transitions that need a text: the reason, the outcome, the update or the answer.
 TEXT_REQUIRED = {"progress", "resolve", "return", "decline", "resubmit", "withdraw"}
 

@@ -23,6 +23,7 @@ from cases.selectors import case_get_for_user
 from escalation.models import (
     AGENCY_TRANSITIONS,
     HOTLINE_TRANSITIONS,
+    STEP_LABELS,
     TRANSITION_METHODS,
     Agency,
     Escalation,
@@ -115,7 +116,14 @@ def escalations_for_case(*, user, case_id: int, now: datetime.datetime) -> list[
             )
             for escalation in escalations
         )
+    steps: dict[int, list[dict]] = {}
+    for event in case.events.filter(action=CaseEvent.Action.ESCALATION).select_related("actor"):
+        name = event.detail.get("transition") or event.detail.get("notice") or "message"
+        steps.setdefault(event.detail.get("escalation"), []).append(
+            {"at": event.at, "label": STEP_LABELS.get(name, name), "actor": event.actor}
+        )
     for escalation in escalations:
+        escalation.steps = steps.get(escalation.pk, [])
         escalation.overdue = escalation.is_overdue(now=now)
         answers = [m for m in escalation.messages.all() if m.side == "agency"]
         escalation.last_answer = answers[-1] if answers else None

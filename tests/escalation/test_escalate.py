@@ -13,7 +13,7 @@ from escalation.models import (
     EscalationGroupObjectPermission,
     EscalationState,
 )
-from escalation.services import EscalationError
+from escalation.services import EscalationError, escalation_transition
 from helpline.groups import agency_group, staff_group
 from tests.escalation.helpers import T0, GroupListener, agency, escalate
 
@@ -272,3 +272,25 @@ def test_it_takes_the_deadlines_from_the_agency_for_each_urgency(op_hanoi, make_
             at + acknowledge,
             at + resolve,
         )
+
+
+@pytest.mark.django_db
+def test_it_shows_each_step_and_the_agency_answer_on_the_case_page(
+    client, op_hanoi, liaison_a05, make_case
+):
+    case = make_case(by=op_hanoi)
+    escalation = escalate(case, by=op_hanoi)
+    escalation_transition(user=liaison_a05, escalation_id=escalation.pk, transition="acknowledge")
+    escalation_transition(
+        user=liaison_a05,
+        escalation_id=escalation.pk,
+        transition="return",
+        text="Xin đường dẫn tới bài đăng",
+    )
+    client.force_login(op_hanoi)
+    page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    section = page[page.index('id="escalations"') :]
+    for text in ("Gửi yêu cầu", "Tiếp nhận", "Yêu cầu bổ sung thông tin", "liaison_a05"):
+        assert text in section
+    assert "Cần bổ sung thông tin" in section
+    assert "Xin đường dẫn tới bài đăng" in section
