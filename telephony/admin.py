@@ -1,4 +1,7 @@
-"""Admin for telephony: where calls go per member of staff, and read-only call records.
+"""Admin for telephony: where calls go per member of staff, and the log of number reveals.
+
+Call and voicemail records are contact data, like cases: administrators manage
+the service and do not read them, so they are not registered here.
 
 Numbers are never shown here, only masked; revealing one is a supervisor's
 audited action in the console.
@@ -8,7 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from telephony.models import Call, OperatorEndpoint, PhoneReveal, Voicemail
+from telephony.models import OperatorEndpoint, PhoneReveal
 from telephony.phone import phone_decrypt, phone_encrypt, phone_mask, phone_normalize
 
 
@@ -65,33 +68,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Call)
-class CallAdmin(ReadOnlyAdmin):
-    list_display = [
-        "call_sid",
-        "hotline",
-        "status",
-        "pressed_danger",
-        "received_at",
-        "queue_seconds",
-        "talk_seconds",
-    ]
-    list_filter = ["status", "hotline", "pressed_danger"]
-    exclude = ["phone"]
-
-
-@admin.register(Voicemail)
-class VoicemailAdmin(ReadOnlyAdmin):
-    list_display = [
-        "recording_sid",
-        "duration_seconds",
-        "recorded_at",
-        "delete_after",
-        "deleted_at",
-    ]
-    exclude = ["recording_url"]
 
 
 @admin.register(PhoneReveal)

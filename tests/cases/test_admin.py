@@ -15,6 +15,14 @@ CASE_CONTENT = [
     "cases.CaseReferenceCounter",
     "helpline.Conversation",
     "helpline.Message",
+    "escalation.Escalation",
+    "escalation.EscalationMessage",
+    "escalation.DisclosureRecord",
+    "telephony.PhoneNumber",
+    "telephony.PhoneContact",
+    "telephony.Call",
+    "telephony.SmsMessage",
+    "telephony.Voicemail",
 ]
 
 

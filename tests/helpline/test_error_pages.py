@@ -1,0 +1,30 @@
+"""Error pages speak Vietnamese and give away nothing about hidden objects."""
+
+import pytest
+from django.urls import reverse
+
+
+@pytest.mark.django_db
+def test_it_answers_a_hidden_case_with_the_same_vietnamese_page_as_a_missing_one(
+    client, op_hue, op_hanoi, make_case
+):
+    hidden = make_case(by=op_hanoi)
+    client.force_login(op_hue)
+    hidden_path = reverse("cases:detail", args=[hidden.pk])
+    missing_path = reverse("cases:detail", args=[hidden.pk + 1000])
+    hidden_page = client.get(hidden_path)
+    missing_page = client.get(missing_path)
+    assert hidden_page.status_code == missing_page.status_code == 404
+    assert "Không tìm thấy trang này" in hidden_page.content.decode()
+    # The pages differ only in the path the language switch returns to.
+    assert hidden_page.content.decode().replace(hidden_path, "PATH") == (
+        missing_page.content.decode().replace(missing_path, "PATH")
+    )
+
+
+@pytest.mark.django_db
+def test_it_answers_a_page_of_another_role_with_a_vietnamese_403(client, liaison_a05):
+    client.force_login(liaison_a05)
+    response = client.get(reverse("cases:list"))
+    assert response.status_code == 403
+    assert "Bạn không có quyền mở trang này" in response.content.decode()
