@@ -20,6 +20,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	@# The worker runs the timers (deadline reminders, stale queues, SMS retries)
+	@# beside the web server, and stops with it.
+	$(RUN_ENV) $(BIN)/python manage.py run_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/daphne -b 127.0.0.1 -p 8000 config.asgi:application
 
 test: $(STAMP)

@@ -212,6 +212,9 @@ LOGGING = {
     },
 }
 
+# The address staff reach the helpline at, for links in e-mails.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "")
+
 # Helpline behaviour.
 CENTRAL_HOTLINE_CODE = "00"
 CENTRAL_OVERFLOW_SECONDS = env_int("CENTRAL_OVERFLOW_SECONDS", 120, minimum=1)

@@ -51,7 +51,7 @@ def _local(moment: datetime.datetime) -> str:
 
 
 def _link(path: str) -> str:
-    return f"{getattr(settings, 'PUBLIC_BASE_URL', '').rstrip('/')}{path}"
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
 def case_supervisors(escalation: Escalation) -> list[User]:

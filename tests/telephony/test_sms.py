@@ -217,6 +217,19 @@ def test_it_keeps_a_reply_twilio_could_not_take_and_retries_it(
 
 
 @pytest.mark.django_db
+def test_it_retries_a_pending_reply_from_the_worker(
+    client, sms_conversation, op_hanoi, fake_twilio, django_capture_on_commit_callbacks
+):
+    fake_twilio.fail_next(ConnectionError("network is unreachable"))
+    message = reply(op_hanoi, sms_conversation, "Em ổn chứ?", django_capture_on_commit_callbacks)
+    call_command("run_worker", "--once", stdout=io.StringIO())
+    sms = SmsMessage.objects.get(message=message)
+    assert (sms.status, sms.attempts) == ("queued", 2)
+    call_command("run_worker", "--once", stdout=io.StringIO())
+    assert [r.data["Body"] for r in fake_twilio.requests] == ["Em ổn chứ?"] * 2
+
+
+@pytest.mark.django_db
 def test_it_survives_twilio_being_unreachable(
     client, sms_conversation, op_hanoi, fake_twilio, django_capture_on_commit_callbacks
 ):

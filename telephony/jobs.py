@@ -1,0 +1,28 @@
+"""Timed work for the worker (manage.py run_worker)."""
+
+from django.conf import settings
+
+from telephony.services import sms_retry_pending, voicemails_purge
+
+
+def twilio_rest_configured() -> bool:
+    return bool(
+        settings.TWILIO_ACCOUNT_SID and (settings.TWILIO_API_KEY_SID or settings.TWILIO_AUTH_TOKEN)
+    )
+
+
+def retry_pending_sms(*, now) -> int:
+    """Operators' SMS replies left pending when Twilio could not be reached."""
+    if not twilio_rest_configured():
+        return 0
+    return sms_retry_pending(at=now)
+
+
+def purge_expired_voicemails(*, now) -> int:
+    """Voicemail audio at Twilio past VOICEMAIL_RETENTION_DAYS; the metadata stays."""
+    if not twilio_rest_configured():
+        return 0
+    return voicemails_purge(at=now)
+
+
+JOBS = [retry_pending_sms, purge_expired_voicemails]
