@@ -167,7 +167,8 @@ async def drive_chat(config: dict) -> dict:
     stop = asyncio.Event()
     sat_pending: dict[str, asyncio.Future] = {}
 
-    async def operator(key: str):
+    async def operator(key: str, rank: int):
+        requested: set[str] = set()
         async with connect(
             f"{ws_base}/ws/console/",
             origin=origin,
@@ -180,10 +181,16 @@ async def drive_chat(config: dict) -> dict:
                     frame = json.loads(raw)
                     kind = frame["type"]
                     if kind == "queue":
-                        for item in frame["items"][:2]:
-                            await socket.send(
-                                json.dumps({"type": "accept", "conversation": item["conversation"]})
-                            )
+                        # Operators split the queue between them instead of all
+                        # racing for its head, which only measures the losers.
+                        for item in frame["items"]:
+                            conversation = item["conversation"]
+                            mine = uuid.UUID(conversation).int % len(keys) == rank
+                            if mine and conversation not in requested:
+                                requested.add(conversation)
+                                await socket.send(
+                                    json.dumps({"type": "accept", "conversation": conversation})
+                                )
                     elif kind == "message" and frame["sender"] == "youth":
                         now = time.time()
                         received.setdefault(frame["conversation"], []).append(frame["seq"])
@@ -271,7 +278,7 @@ async def drive_chat(config: dict) -> dict:
             await stop.wait()
             read_task.cancel()
 
-    tasks = [asyncio.create_task(operator(key)) for key in keys]
+    tasks = [asyncio.create_task(operator(key, rank)) for rank, key in enumerate(keys)]
     await asyncio.sleep(0.5)
     youth_tasks = []
     for index in range(youths):
@@ -279,7 +286,12 @@ async def drive_chat(config: dict) -> dict:
         if index % 20 == 19:
             await asyncio.sleep(0.05)
     connect_started = time.time()
-    await asyncio.wait_for(active.wait(), 120)
+    try:
+        await asyncio.wait_for(active.wait(), 300)
+    except TimeoutError:
+        raise SystemExit(
+            f"only {active_count[0]} of {youths} chats were accepted in 300 s"
+        ) from None
     setup_seconds = time.time() - connect_started
     await asyncio.sleep(period)  # warm-up: every youth has sent once
     window["phase"] = "measure"
@@ -402,7 +414,8 @@ def main() -> None:
 
     pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
     operators = max(1, args.youths // 10)
-    capacity = -(-args.youths // operators) + 1
+    # The queue is split by a hash, so some operators get more than the average.
+    capacity = 3 * -(-args.youths // operators)
     env = prepare_environment(operators, capacity)
     config = {
         "youths": args.youths,

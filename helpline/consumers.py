@@ -244,6 +244,7 @@ class YouthChatConsumer(FrameConsumer):
         self.state = ""
         self.delivered = 0
         self.position = None
+        self.queue_signal_at = time.monotonic()
         self.lang = "vi"
         client = self.scope.get("client") or None
         self.client_address = client[0] if client else None
@@ -396,14 +397,15 @@ class YouthChatConsumer(FrameConsumer):
             await self._send_position(force=transferred)
 
     async def _send_position(self, *, force=False):
-        position = await queue_position_shared(self.hotline_id, self.conversation_id)
+        position = await queue_position_shared(
+            self.hotline_id, self.conversation_id, changed_at=self.queue_signal_at
+        )
         if position is not None and (force or position != self.position):
             self.position = position
             await self.send_json({"type": "queue", "position": position})
 
     async def queue_changed(self, event):
-        if self.hotline_id is not None:
-            _queue_changed_at[self.hotline_id] = time.monotonic()
+        self.queue_signal_at = time.monotonic()
         await super().queue_changed(event)
 
     async def push_queue(self):
@@ -479,33 +481,36 @@ class YouthChatConsumer(FrameConsumer):
         pass
 
 
-# Every queued young person of a hotline hears each change of its queue. One read
-# of the hotline's order, shared by the sockets of this process for a moment,
-# keeps that from costing one query per young person per change.
-_QUEUE_ORDER_TTL = 1.0
-_queue_orders: dict[int, tuple[float, list[str]]] = {}
-_queue_changed_at: dict[int, float] = {}
+# Every socket in a queue's scope hears each change of that queue. One read per
+# scope, started after the change and shared by every socket of this process
+# that waits for it, keeps that from costing one query per socket per change,
+# which grows with the square of the queue.
+_shared_reads: dict[object, tuple[float, asyncio.Future]] = {}
 
 
-async def queue_position_shared(hotline_id, conversation_id) -> int | None:
-    if hotline_id is None:
-        return await database_sync_to_async(selectors.queue_position)(
-            conversation_id=conversation_id
-        )
-    cached = _queue_orders.get(hotline_id)
+async def shared_read(key, changed_at: float, read, *args):
+    current = _shared_reads.get(key)
     if (
-        cached is None
-        or cached[0] <= _queue_changed_at.get(hotline_id, 0.0)
-        or time.monotonic() - cached[0] > _QUEUE_ORDER_TTL
+        current is None
+        or current[0] < changed_at
+        or (current[1].done() and current[1].exception() is not None)
     ):
-        order = await database_sync_to_async(selectors.queue_order)(hotline_id=hotline_id)
-        cached = (time.monotonic(), [str(pk) for pk in order])
-        _queue_orders[hotline_id] = cached
-    order = cached[1]
-    if conversation_id in order:
-        return order.index(conversation_id) + 1
-    # Not in a fresh enough list: ask the database itself.
+        future = asyncio.ensure_future(database_sync_to_async(read)(*args))
+        current = (time.monotonic(), future)
+        _shared_reads[key] = current
+    return await asyncio.shield(current[1])
+
+
+async def queue_position_shared(hotline_id, conversation_id, *, changed_at=0.0) -> int | None:
+    if hotline_id is not None:
+        order = await shared_read(("order", hotline_id), changed_at, _queue_order, hotline_id)
+        if conversation_id in order:
+            return order.index(conversation_id) + 1
     return await database_sync_to_async(selectors.queue_position)(conversation_id=conversation_id)
+
+
+def _queue_order(hotline_id) -> list[str]:
+    return [str(pk) for pk in selectors.queue_order(hotline_id=hotline_id)]
 
 
 def _snapshot(conversation_id, last_seq: int):
@@ -557,6 +562,7 @@ class OperatorConsoleConsumer(FrameConsumer):
         self.held: dict[str, int] = {}
         self.states: dict[str, str] = {}
         self.last_queue = None
+        self.queue_signal_at = time.monotonic()
         self.last_heartbeat = 0.0
         await self.accept()
         scope_user = self.scope.get("user")
@@ -622,8 +628,16 @@ class OperatorConsoleConsumer(FrameConsumer):
         self.states[conversation_id] = frame["state"]
         await self.send_json(frame)
 
-    async def push_queue(self, force=False):
-        items = await database_sync_to_async(_queue_items)(self.user)
+    async def queue_changed(self, event):
+        self.queue_signal_at = time.monotonic()
+        await super().queue_changed(event)
+
+    async def push_queue(self, force=False, fresh=False):
+        # Consoles of one hotline share a read: their queues are the same. A tick
+        # asks for a fresh one, since time alone moves conversations into overflow.
+        key = ("queue", self.user.hotline_id)
+        changed_at = time.monotonic() if force or fresh else self.queue_signal_at
+        items = await shared_read(key, changed_at, _queue_items, self.user)
         if force or items != self.last_queue:
             self.last_queue = items
             await self.send_json({"type": "queue", "items": items})
@@ -818,7 +832,7 @@ class OperatorConsoleConsumer(FrameConsumer):
             if conversation_id in self.held:
                 await self._deliver(conversation_id, missed)
             await self._send_state(conversation_id, state, reason)
-        await self.push_queue()
+        await self.push_queue(fresh=True)
 
     async def close_down(self):
         if self.user is None:
