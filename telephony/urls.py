@@ -19,6 +19,7 @@ urlpatterns = [
     path("console/voice-token/", views.voice_token, name="voice_token"),
     path("console/phone/<uuid:conversation_id>/", views.phone_masked, name="phone_masked"),
     path("console/phone/<uuid:conversation_id>/reveal/", views.phone_reveal, name="phone_reveal"),
+    path("console/phone/<uuid:conversation_id>/state/", views.phone_state, name="phone_state"),
     path(
         "console/calls/<uuid:conversation_id>/reconnect/",
         views.call_reconnect,

@@ -14,7 +14,7 @@ from twilio.jwt.access_token.grants import VoiceGrant
 from cases.models import CaseEvent
 from helpline.access import hotline_staff_required
 from telephony import services
-from telephony.models import PhoneContact, PhoneReveal
+from telephony.models import Call, PhoneContact, PhoneReveal, SmsMessage
 from telephony.phone import phone_decrypt
 from telephony.selectors import phone_conversation_get_for_user, phone_masked_for
 
@@ -67,6 +67,67 @@ def phone_masked(request, conversation_id):
             "conversation": str(conversation.pk),
             "masked": phone_masked_for(conversation=conversation),
             "can_reveal": request.user.is_supervisor,
+        }
+    )
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def _call_state(conversation) -> dict | None:
+    call = Call.objects.filter(conversation=conversation).first()
+    if call is None:
+        return None
+    return {
+        "status": call.status,
+        "status_label": call.get_status_display(),
+        "terminal": call.is_terminal,
+        "pressed_danger": call.pressed_danger,
+        "connect_failed": bool(call.connect_error),
+        "received_at": _iso(call.received_at),
+        "answered_at": _iso(call.answered_at),
+        "ended_at": _iso(call.ended_at),
+        "queue_seconds": call.queue_seconds,
+        "talk_seconds": call.talk_seconds,
+        "voicemails": [
+            {"duration_seconds": v.duration_seconds, "recorded_at": _iso(v.recorded_at)}
+            for v in conversation.voicemails.all()
+        ],
+    }
+
+
+@never_cache
+@require_GET
+@hotline_staff_required
+def phone_state(request, conversation_id):
+    """What the console shows of a phone conversation: the masked number, the call's
+    progress and each SMS's delivery state. Never a full number, never a message body."""
+    conversation = phone_conversation_get_for_user(
+        user=request.user, conversation_id=conversation_id
+    )
+    sms = (
+        SmsMessage.objects.filter(conversation=conversation, message__isnull=False)
+        .select_related("message")
+        .order_by("message__seq")
+    )
+    return JsonResponse(
+        {
+            "conversation": str(conversation.pk),
+            "channel": conversation.channel,
+            "masked": phone_masked_for(conversation=conversation),
+            "can_reveal": request.user.is_supervisor,
+            "call": _call_state(conversation),
+            "sms": [
+                {
+                    "seq": s.message.seq,
+                    "direction": s.direction,
+                    "status": s.status,
+                    "status_label": s.get_status_display(),
+                    "error_code": s.error_code,
+                }
+                for s in sms
+            ],
         }
     )
 
