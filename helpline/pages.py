@@ -7,7 +7,9 @@ socket for, such as the province list or where quick exit goes.
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -31,7 +33,42 @@ CHAT_CSP = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-CONSOLE_CSP = CHAT_CSP
+# The console may also reach Twilio: the softphone's signalling socket, its event
+# gateway and its ringtones (wss/https on *.twilio.com). Nothing else.
+CONSOLE_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "media-src 'self' blob: https://*.twilio.com",
+        "connect-src 'self' https://*.twilio.com wss://*.twilio.com",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+# Any UUID works as the placeholder the script replaces with a conversation's id.
+URL_PLACEHOLDER = "00000000-0000-0000-0000-000000000000"
+
+
+def _telephony_urls() -> dict:
+    """Where the console asks about phone conversations and gets its softphone."""
+
+    def template(name: str) -> str:
+        return reverse(name, args=[URL_PLACEHOLDER])
+
+    return {
+        "placeholder": URL_PLACEHOLDER,
+        "state": template("telephony:phone_state"),
+        "reveal": template("telephony:phone_reveal"),
+        "reconnect": template("telephony:call_reconnect"),
+        "voiceToken": reverse("telephony:voice_token"),
+        # Loaded only once the token view answers: a console without a softphone never fetches it.
+        "sdk": static("vendor/twilio-voice/twilio.min.js"),
+    }
 
 
 def _with_csp(response, policy: str):
@@ -86,6 +123,9 @@ def console(request):
                 "capacity": settings.OPERATOR_CAPACITY,
                 "heartbeatSeconds": max(5, settings.PRESENCE_TTL_SECONDS // 3),
                 "caseUrlTemplate": reverse("cases:detail", args=[0]),
+                "isSupervisor": user.is_supervisor,
+                "csrfToken": get_token(request),
+                "telephony": _telephony_urls(),
             },
         },
     )

@@ -69,14 +69,18 @@ def server_environment(workdir: str, **extra: str) -> tuple[dict, str | None]:
 
 
 @contextmanager
-def live_daphne(**extra_env: str):
-    """Start daphne on a free loopback port; yield its base URL, e.g. http://127.0.0.1:PORT."""
+def live_daphne(port: int | None = None, **extra_env: str):
+    """Start daphne on a free loopback port; yield its base URL, e.g. http://127.0.0.1:PORT.
+
+    Pass port (from free_port()) when a setting must name the server's own URL
+    before it starts, e.g. TWILIO_PUBLIC_BASE_URL.
+    """
     workdir = tempfile.mkdtemp(prefix="helpline-live-")
     env, created_database = server_environment(workdir, **extra_env)
     manage = [sys.executable, str(ROOT / "manage.py")]
     for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
         subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
+    port = port or free_port()
     log = open(Path(workdir) / "daphne.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [

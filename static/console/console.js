@@ -26,6 +26,7 @@
       voice: "Cuộc gọi",
       sms: "SMS",
       central: "Không rõ tỉnh",
+      centralLine: "Trung ương",
       overflow: "chuyển lên trung ương",
       transferredIn: "được chuyển đến",
       noRisk: "chưa đánh giá",
@@ -64,6 +65,55 @@
       seconds: "{s} giây",
       minutes: "{m} phút {s} giây",
       hours: "{h} giờ {m} phút",
+      callEndedBy: {
+        call_completed: "Cuộc gọi đã kết thúc.",
+        caller_hung_up: "Người gọi đã gác máy.",
+        operator_ended: "Bạn đã kết thúc cuộc gọi.",
+      },
+      callEnded: "Cuộc gọi đã kết thúc.",
+      callAbandoned: "Người gọi đã gác máy trước khi được nhận.",
+      smsEnded: "Cuộc nhắn tin đã kết thúc.",
+      smsAbandoned: "Cuộc nhắn tin đã đóng trước khi được nhận.",
+      voicemail: "lời nhắn thoại",
+      voicemailNote: "Có lời nhắn thoại ({t}).",
+      danger: "đã bấm phím 1: đang gặp nguy hiểm",
+      talkTime: "thời lượng {t}",
+      ringTime: "đã gọi {t}",
+      revealed: "Số đầy đủ: {n}",
+      revealFailed: "Không xem được số: {detail}",
+      reconnecting: "Đang kết nối lại cuộc gọi…",
+      reconnectFailed: "Chưa kết nối lại được. Hãy thử lại sau ít giây.",
+      requestFailed: "không có phản hồi từ máy chủ",
+      smsDelivery: {
+        pending: "chờ gửi SMS",
+        retrying: "chưa gửi được, sẽ tự gửi lại",
+        sending: "đang gửi SMS…",
+        accepted: "đã gửi đi",
+        queued: "đã gửi đi",
+        sent: "đã gửi đi",
+        delivered: "đã tới máy",
+        read: "đã đọc",
+        undelivered: "không tới được máy",
+        failed: "gửi thất bại",
+      },
+      smsFailedToast: "Một tin SMS không gửi được ({who}).",
+      softphone: {
+        checking: "Đang kiểm tra…",
+        off: "chưa cấu hình",
+        loading: "đang kết nối…",
+        ready: "sẵn sàng nhận cuộc gọi",
+        offline: "mất kết nối, đang thử lại…",
+        error: "lỗi",
+        unsupported: "trình duyệt không hỗ trợ",
+      },
+      incoming: "đang đổ chuông",
+      inCall: "đang nói chuyện",
+      caller: "Cuộc gọi đến",
+      incomingToast: "Cuộc gọi đến trên điện thoại trình duyệt: {who}.",
+      mute: "Tắt tiếng",
+      unmute: "Bật tiếng",
+      hangup: "Gác máy",
+      reject: "Từ chối",
     },
     en: {
       connecting: "Connecting…",
@@ -79,6 +129,7 @@
       voice: "Call",
       sms: "SMS",
       central: "Province unknown",
+      centralLine: "Central",
       overflow: "overflow to central",
       transferredIn: "transferred in",
       noRisk: "not assessed",
@@ -117,6 +168,55 @@
       seconds: "{s} s",
       minutes: "{m} min {s} s",
       hours: "{h} h {m} min",
+      callEndedBy: {
+        call_completed: "The call has ended.",
+        caller_hung_up: "The caller hung up.",
+        operator_ended: "You ended the call.",
+      },
+      callEnded: "The call has ended.",
+      callAbandoned: "The caller hung up before anyone answered.",
+      smsEnded: "The SMS conversation has ended.",
+      smsAbandoned: "The SMS conversation closed before anyone answered.",
+      voicemail: "voicemail",
+      voicemailNote: "Voicemail left ({t}).",
+      danger: "pressed 1: in danger now",
+      talkTime: "talking {t}",
+      ringTime: "calling for {t}",
+      revealed: "Full number: {n}",
+      revealFailed: "Could not show the number: {detail}",
+      reconnecting: "Reconnecting the call…",
+      reconnectFailed: "Not reconnected yet. Try again in a few seconds.",
+      requestFailed: "no answer from the server",
+      smsDelivery: {
+        pending: "waiting to send by SMS",
+        retrying: "not sent yet, will retry",
+        sending: "sending by SMS…",
+        accepted: "sent",
+        queued: "sent",
+        sent: "sent",
+        delivered: "delivered",
+        read: "read",
+        undelivered: "not delivered",
+        failed: "failed",
+      },
+      smsFailedToast: "An SMS could not be sent ({who}).",
+      softphone: {
+        checking: "Checking…",
+        off: "not configured",
+        loading: "connecting…",
+        ready: "ready for calls",
+        offline: "offline, retrying…",
+        error: "error",
+        unsupported: "browser not supported",
+      },
+      incoming: "ringing",
+      inCall: "on the call",
+      caller: "Incoming call",
+      incomingToast: "Incoming call on the browser phone: {who}.",
+      mute: "Mute",
+      unmute: "Unmute",
+      hangup: "Hang up",
+      reject: "Decline",
     },
   };
   var T = STRINGS[lang];
@@ -171,8 +271,9 @@
     svg.appendChild(use);
     return svg;
   }
-  function provinceName(code) {
-    if (!code) return T.central;
+  function provinceName(code, channel) {
+    // A web chat without a province chose none; a call or SMS without one came in on the central line.
+    if (!code) return isPhone(channel) ? T.centralLine : T.central;
     return config.provinces[code] || code;
   }
   function riskLabel(risk) { return risk ? (config.risks[risk] || risk) : T.noRisk; }
@@ -189,7 +290,42 @@
     return d.toLocaleTimeString(lang === "en" ? "en-GB" : "vi-VN", { hour: "2-digit", minute: "2-digit" });
   }
   function describe(item) {
-    return provinceName(item.province) + " · " + (T[item.channel] || item.channel);
+    var masked = phoneCache.has(item.conversation) ? phoneCache.get(item.conversation).masked : "";
+    return (masked ? masked + " · " : "") + provinceName(item.province, item.channel) + " · " + (T[item.channel] || item.channel);
+  }
+  function isPhone(channel) { return channel === "voice" || channel === "sms"; }
+  function urlFor(template, id) { return template.replace(config.telephony.placeholder, id); }
+
+  /* ---- phone conversations: masked number, call progress, SMS delivery (telephony's JSON view) ---- */
+  var phoneCache = new Map();   // conversation id -> last state the server gave
+  var phoneRequests = new Map();
+  function phoneState(id, fresh) {
+    if (!fresh && phoneCache.has(id)) return Promise.resolve(phoneCache.get(id));
+    if (phoneRequests.has(id)) return phoneRequests.get(id);
+    var request = fetch(urlFor(config.telephony.state, id), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        // Not visible to this user (a provincial call overflowing to central): show no number,
+        // and don't ask again on every queue push.
+        if (response.status === 404 || response.status === 403) return { masked: "", call: null, sms: [] };
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(function (data) { phoneCache.set(id, data); return data; });
+    phoneRequests.set(id, request);
+    var forget = function () { phoneRequests.delete(id); };
+    request.then(forget, forget);
+    return request;
+  }
+  function post(url) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "X-CSRFToken": config.csrfToken, Accept: "application/json" },
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        data.httpStatus = response.status;
+        return data;
+      });
+    });
   }
 
   /* ---- notifications ---- */
@@ -224,10 +360,21 @@
       channel.appendChild(icon(item.channel));
       channel.appendChild(el("span", "visually-hidden", T[item.channel] || item.channel));
       head.appendChild(channel);
-      head.appendChild(el("strong", "where", provinceName(item.province)));
+      head.appendChild(el("strong", "where", provinceName(item.province, item.channel)));
       head.appendChild(el("span", "risk risk-" + (item.risk || "none"), riskLabel(item.risk)));
       li.appendChild(head);
       var meta = el("div", "qi-meta");
+      if (isPhone(item.channel)) {
+        var number = el("span", "phone-masked");
+        head.insertBefore(number, head.children[1]);
+        var flag = el("span", "flag voicemail-flag", T.voicemail);
+        flag.hidden = true;
+        meta.appendChild(flag);
+        phoneState(item.conversation).then(function (data) {
+          number.textContent = data.masked || "";
+          flag.hidden = !(data.call && data.call.status === "voicemail");
+        }, function () {});
+      }
       var wait = el("span", "wait");
       wait.dataset.since = item.waiting_since;
       meta.appendChild(wait);
@@ -276,6 +423,12 @@
       cannedSelect: node.querySelector(".canned"), quickExit: node.querySelector(".quick-exit-banner"),
       endedBanner: node.querySelector(".ended-banner"), youthStatus: node.querySelector(".youth-status"),
       lastTyping: 0, state: info.state || "active",
+      channel: info.channel || "webchat", phone: isPhone(info.channel), call: null, delivery: {},
+      phoneBar: node.querySelector(".phone-bar"), phoneNumber: node.querySelector(".phone-number"),
+      reveal: node.querySelector(".reveal"), callState: node.querySelector(".call-state"),
+      callTimer: node.querySelector(".call-timer"), smsHint: node.querySelector(".sms-hint"),
+      callAlert: node.querySelector(".call-alert"), callNotice: node.querySelector(".call-notice"),
+      reconnect: node.querySelector(".reconnect"),
     };
     node.id = "pane-" + id;
     pane.endButton.dataset.label = pane.endButton.textContent;
@@ -289,7 +442,8 @@
     tab.setAttribute("aria-controls", node.id);
     tab.appendChild(icon(info.channel || "webchat"));
     // Several chats from the same province need telling apart at a glance.
-    tab.appendChild(el("span", "tab-label", provinceName(info.province) + " · " + id.slice(0, 4)));
+    pane.tabLabel = el("span", "tab-label", provinceName(info.province, info.channel) + " · " + id.slice(0, 4));
+    tab.appendChild(pane.tabLabel);
     pane.badge = el("span", "badge", "");
     pane.badge.hidden = true;
     tab.appendChild(pane.badge);
@@ -364,7 +518,157 @@
     els.tabs.appendChild(tab);
     els.panes.appendChild(node);
     panes.set(id, pane);
+    if (pane.phone) setupPhonePane(pane);
     return pane;
+  }
+
+  function setupPhonePane(pane) {
+    var voice = pane.channel === "voice";
+    pane.phoneBar.hidden = false;
+    pane.node.classList.add("channel-" + pane.channel);
+    pane.youthStatus.hidden = true;
+    pane.callState.hidden = !voice;
+    pane.callTimer.hidden = !voice;
+    pane.smsHint.hidden = voice;
+    // A call is talked, not typed: no message box, no typing indicator.
+    pane.composer.hidden = voice;
+    if (voice) pane.typing.remove();
+    pane.reveal.addEventListener("click", function () { revealNumber(pane); });
+    pane.reconnect.addEventListener("click", function () { reconnectCall(pane); });
+    refreshPhone(pane);
+  }
+
+  function refreshPhone(pane) {
+    return phoneState(pane.id, true).then(function (data) {
+      if (panes.get(pane.id) === pane) applyPhoneState(pane, data);
+    }, function () {});
+  }
+
+  function applyPhoneState(pane, data) {
+    if (!pane.revealed) pane.phoneNumber.textContent = data.masked || "";
+    pane.reveal.hidden = pane.revealed || !(data.can_reveal && config.isSupervisor && data.masked);
+    if (data.masked) {
+      pane.tabLabel.textContent = data.masked.replace(/^\S+\s/, "");
+      pane.node.querySelector(".title").textContent = describe(pane.info);
+    }
+    (data.sms || []).forEach(function (sms) {
+      if (sms.direction === "out") setDelivery(pane, sms.seq, sms.status, "");
+    });
+    if (data.call) {
+      pane.call = data.call;
+      pane.callState.textContent = data.call.status_label;
+      if (data.call.pressed_danger) pane.callState.appendChild(el("span", "danger-flag", " · " + T.danger));
+      if (data.call.voicemails.length) {
+        var seconds = data.call.voicemails[0].duration_seconds || 0;
+        pane.callState.appendChild(el("span", "voicemail-note", " · " + fmt(T.voicemailNote, { t: duration(seconds * 1000) })));
+      }
+      pane.callState.className = "call-state status-" + data.call.status;
+      if (data.call.terminal) pane.reconnect.hidden = true;
+      // Connected at last: an earlier connect failure is no longer news.
+      if (data.call.status === "answered") pane.callAlert.hidden = true;
+      tickCall(pane);
+    }
+  }
+
+  function tickCall(pane) {
+    var call = pane.call;
+    if (!call) return;
+    var now = Date.now();
+    var answered = Date.parse(call.answered_at);
+    var text = "";
+    if (!isNaN(answered)) {
+      var end = call.ended_at ? Date.parse(call.ended_at) : now;
+      var talked = call.terminal && call.talk_seconds != null ? call.talk_seconds * 1000 : end - answered;
+      text = fmt(T.talkTime, { t: duration(talked) });
+    } else if (!call.terminal) {
+      var since = Date.parse(call.received_at);
+      if (!isNaN(since)) text = fmt(T.ringTime, { t: duration(now - since) });
+    }
+    pane.callTimer.textContent = text;
+  }
+
+  function revealNumber(pane) {
+    pane.reveal.disabled = true;
+    post(urlFor(config.telephony.reveal, pane.id)).then(function (data) {
+      pane.reveal.disabled = false;
+      if (!data.number) {
+        toast(fmt(T.revealFailed, { detail: data.detail || data.error || data.httpStatus }), "");
+        return;
+      }
+      pane.revealed = true;
+      pane.reveal.hidden = true;
+      pane.phoneNumber.textContent = fmt(T.revealed, { n: data.number });
+      pane.phoneNumber.classList.add("revealed");
+    }, function () {
+      pane.reveal.disabled = false;
+      toast(fmt(T.revealFailed, { detail: T.requestFailed }), "");
+    });
+  }
+
+  function showCallAlert(pane, notice, canReconnect) {
+    pane.callNotice.textContent = notice || "";
+    pane.callAlert.hidden = !notice;
+    pane.reconnect.hidden = !canReconnect;
+    pane.reconnect.disabled = false;
+  }
+
+  function reconnectCall(pane) {
+    pane.reconnect.disabled = true;
+    post(urlFor(config.telephony.reconnect, pane.id)).then(function (data) {
+      if (data.ok) {
+        showCallAlert(pane, T.reconnecting, false);
+      } else if (data.httpStatus === 200) {
+        // The server pushes call_error again with the reason; keep the button for another try.
+        showCallAlert(pane, T.reconnectFailed, true);
+      } else {
+        showCallAlert(pane, fmt(T.error, { detail: data.detail || data.error || data.httpStatus }), false);
+      }
+      refreshPhone(pane);
+    }, function () {
+      showCallAlert(pane, fmt(T.error, { detail: T.requestFailed }), true);
+    });
+  }
+
+  var SMS_RANK = { pending: 0, retrying: 0, received: 0, sending: 1, accepted: 2, queued: 3, sent: 4,
+    delivered: 5, undelivered: 5, failed: 5, read: 6 };
+
+  function setDelivery(pane, seq, status, notice) {
+    seq = Number(seq);
+    if (!seq || !(status in SMS_RANK)) return;
+    var known = pane.delivery[seq];
+    if (known && SMS_RANK[status] < SMS_RANK[known.status]) return;
+    if (known && SMS_RANK[status] === SMS_RANK[known.status] && !notice) return;
+    pane.delivery[seq] = { status: status, notice: notice || "" };
+    showDelivery(pane, seq);
+  }
+
+  function showDelivery(pane, seq) {
+    var state = pane.delivery[seq];
+    var li = state && pane.log.querySelector('li.me[data-seq="' + seq + '"]');
+    if (!li || li.dataset.clientId) return;
+    var mark = li.querySelector(".delivery");
+    if (!mark) {
+      mark = el("span", "delivery");
+      li.querySelector(".meta").appendChild(mark);
+    }
+    var failed = state.status === "failed" || state.status === "undelivered";
+    var waiting = state.status === "pending" || state.status === "retrying";
+    mark.textContent = " · " + (T.smsDelivery[state.status] || state.status);
+    mark.className = "delivery sms-" + state.status;
+    li.classList.toggle("failed", failed);
+    li.classList.toggle("delivered", state.status === "delivered" || state.status === "read");
+    var note = li.querySelector(".notice");
+    if (state.notice) {
+      if (!note) {
+        note = el("p", "notice");
+        note.setAttribute("role", "alert");
+        li.appendChild(note);
+      }
+      note.textContent = state.notice;
+      note.classList.toggle("waiting", waiting);
+    } else if (note && !failed && !waiting) {
+      note.remove();
+    }
   }
 
   function fillCanned(pane) {
@@ -424,7 +728,7 @@
     if (info.risk !== undefined && document.activeElement !== pane.riskSelect) pane.riskSelect.value = info.risk || "";
     pane.tab.classList.toggle("risk-high", info.risk === "high" || info.risk === "imminent");
     if (info.case_url) showCase(pane, { url: info.case_url, reference: info.case_reference || String(info["case"]) });
-    if (info.youth_connected !== undefined) setYouth(pane, info.youth_connected);
+    if (info.youth_connected !== undefined && !pane.phone) setYouth(pane, info.youth_connected);
     if (info.state) setState(pane, info.state, info.reason);
   }
 
@@ -450,10 +754,13 @@
     pane.endButton.textContent = closed ? T.closeTab : pane.endButton.dataset.label;
     pane.endButton.classList.toggle("danger", !closed);
     if (!closed) { pane.endedBanner.hidden = true; return; }
-    var text = T.ended;
-    if (value === "abandoned") text = T.abandoned;
+    var voice = pane.channel === "voice", sms = pane.channel === "sms";
+    var text = voice ? T.callEnded : sms ? T.smsEnded : T.ended;
+    if (value === "abandoned") text = voice ? T.callAbandoned : sms ? T.smsAbandoned : T.abandoned;
     else if (reason === "transferred" || value === "queued") text = fmt(T.transferred, { h: pane.transferredTo || "" });
+    else if (voice && T.callEndedBy[reason]) text = T.callEndedBy[reason];
     else if (T.endedBy[reason]) text = T.endedBy[reason];
+    if (pane.phone) refreshPhone(pane);
     pane.endedBanner.textContent = text;
     pane.endedBanner.hidden = false;
     if (reason === "quick_exit") showQuickExit(pane);
@@ -508,6 +815,7 @@
     place(pane, li, seq);
     pane.seen[seq] = true;
     while (pane.seen[pane.contiguous + 1]) pane.contiguous += 1;
+    if (pane.delivery[seq]) showDelivery(pane, seq);
     if (message.sender === "youth") {
       hideTyping(pane);
       if (selected !== pane.id || document.hidden) {
@@ -532,6 +840,12 @@
     place(pane, li, seq);
     pane.seen[seq] = true;
     while (pane.seen[pane.contiguous + 1]) pane.contiguous += 1;
+    if (pane.channel === "sms") {
+      // Stored and acknowledged; whether it left by SMS is telephony's news.
+      setDelivery(pane, seq, "pending", "");
+      showDelivery(pane, seq);
+      refreshPhone(pane);
+    }
   }
 
   function sendReply(pane) {
@@ -572,6 +886,126 @@
     els.presence.setAttribute("aria-pressed", presence === "available" ? "true" : "false");
     els.presence.className = "presence " + presence;
   }
+
+  /* ---- browser softphone (Twilio Voice SDK, loaded only when a token is on offer) ---- */
+  var phone = {
+    box: $("softphone"), status: $("softphone-status"), callBox: $("softphone-call"),
+    who: $("softphone-who"), state: $("softphone-state"), timer: $("softphone-timer"),
+    answer: $("softphone-answer"), mute: $("softphone-mute"), hangup: $("softphone-hangup"),
+    device: null, call: null, since: 0, retry: null,
+  };
+
+  function setSoftphone(state, detail) {
+    phone.box.dataset.state = state;
+    phone.status.textContent = T.softphone[state] + (detail ? " (" + detail + ")" : "");
+  }
+
+  function fetchVoiceToken() {
+    return fetch(config.telephony.voiceToken, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (response.status === 503) return null;
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      });
+  }
+
+  function loadSdk() {
+    if (window.Twilio && window.Twilio.Device) return Promise.resolve(window.Twilio);
+    return new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = config.telephony.sdk;
+      script.onload = function () { resolve(window.Twilio); };
+      script.onerror = function () { reject(new Error("sdk")); };
+      document.head.appendChild(script);
+    });
+  }
+
+  function startSoftphone() {
+    clearTimeout(phone.retry);
+    setSoftphone("checking");
+    fetchVoiceToken().then(function (grant) {
+      // 503: this hotline takes calls on desk phones, or has no Twilio at all. Say so quietly.
+      if (!grant) { setSoftphone("off"); return null; }
+      setSoftphone("loading");
+      return loadSdk().then(function (Twilio) { registerDevice(Twilio, grant.token); });
+    }).catch(function (error) {
+      setSoftphone("error", error && error.message);
+      phone.retry = setTimeout(startSoftphone, 60000);
+    });
+  }
+
+  function registerDevice(Twilio, token) {
+    if (Twilio.Device.isSupported === false) { setSoftphone("unsupported"); return; }
+    var device = new Twilio.Device(token, {
+      closeProtection: true, codecPreferences: ["opus", "pcmu"], logLevel: "error", tokenRefreshMs: 120000,
+    });
+    phone.device = device;
+    device.on("registered", function () { setSoftphone("ready"); });
+    device.on("unregistered", function () { setSoftphone("offline"); });
+    device.on("error", function (error) { setSoftphone("error", error && error.code); });
+    device.on("incoming", onIncomingCall);
+    device.on("tokenWillExpire", function () {
+      fetchVoiceToken().then(function (grant) { if (grant) device.updateToken(grant.token); }, function () {});
+    });
+    device.register().catch(function (error) { setSoftphone("error", error && error.code); });
+  }
+
+  function onIncomingCall(call) {
+    if (phone.call) { call.reject(); return; }
+    phone.call = call;
+    var conversation = call.customParameters && call.customParameters.get("conversation");
+    var pane = conversation ? panes.get(conversation) : null;
+    var who = pane ? describe(pane.info) : T.caller;
+    if (pane) select(pane.id, false);
+    phone.who.textContent = who;
+    phone.state.textContent = T.incoming;
+    phone.timer.textContent = "";
+    phone.answer.hidden = false;
+    phone.mute.hidden = true;
+    phone.hangup.textContent = T.reject;
+    phone.callBox.hidden = false;
+    phone.box.classList.add("ringing");
+    toast(fmt(T.incomingToast, { who: who }), "urgent");
+    phone.answer.focus();
+    call.on("accept", function () {
+      phone.since = Date.now();
+      phone.state.textContent = T.inCall;
+      phone.answer.hidden = true;
+      phone.mute.hidden = false;
+      phone.hangup.textContent = T.hangup;
+      phone.box.classList.remove("ringing");
+      if (pane) refreshPhone(pane);
+    });
+    ["disconnect", "cancel", "reject", "error"].forEach(function (name) {
+      call.on(name, function () { if (phone.call === call) endSoftphoneCall(); });
+    });
+  }
+
+  function endSoftphoneCall() {
+    phone.call = null;
+    phone.since = 0;
+    phone.callBox.hidden = true;
+    phone.box.classList.remove("ringing");
+    setMuted(false);
+  }
+
+  function setMuted(muted) {
+    phone.mute.textContent = muted ? T.unmute : T.mute;
+    phone.mute.setAttribute("aria-pressed", muted ? "true" : "false");
+  }
+
+  phone.answer.addEventListener("click", function () { if (phone.call) phone.call.accept(); });
+  phone.hangup.addEventListener("click", function () {
+    if (!phone.call) return;
+    if (phone.since) phone.call.disconnect();
+    else phone.call.reject();
+  });
+  phone.mute.addEventListener("click", function () {
+    if (!phone.call) return;
+    var muted = !phone.call.isMuted();
+    phone.call.mute(muted);
+    setMuted(muted);
+  });
 
   /* ---- socket ---- */
   function isOpen() { return socket && socket.readyState === WebSocket.OPEN; }
@@ -696,11 +1130,37 @@
           + (frame.detail ? " — " + frame.detail : ""), "urgent",
           frame["case"] ? { href: config.caseUrlTemplate.replace("/0/", "/" + frame["case"] + "/"), text: frame.reference } : null);
         break;
+      case "call_error":
+        if (pane) {
+          showCallAlert(pane, frame.notice, true);
+          refreshPhone(pane);
+        }
+        if (!pane || selected !== frame.conversation) toast(frame.notice || fmt(T.error, { detail: frame.code }), "urgent");
+        break;
+      case "call_status":
+        if (pane) {
+          showCallAlert(pane, frame.notice, false);
+          refreshPhone(pane);
+        } else if (frame.notice) {
+          toast(frame.notice, "");
+        }
+        break;
+      case "sms_status":
+        onSmsStatus(frame, pane);
+        break;
       case "pong":
         break;
       default:
         if (typeof frame.notice === "string" && frame.notice) toast(frame.notice, "urgent", frame.url ? { href: frame.url, text: frame.url } : null);
         break;
+    }
+  }
+
+  function onSmsStatus(frame, pane) {
+    var failed = frame.status === "failed" || frame.status === "undelivered" || frame.status === "retrying";
+    if (pane) setDelivery(pane, frame.seq, frame.status, failed ? frame.notice : "");
+    if (failed && (!pane || selected !== pane.id)) {
+      toast(frame.notice || fmt(T.smsFailedToast, { who: pane ? describe(pane.info) : "" }), "");
     }
   }
 
@@ -762,9 +1222,21 @@
     send({ type: "presence", status: presence === "available" ? "away" : "available" });
   });
   window.addEventListener("online", function () { if (!socket && !stopped) connect(); });
-  setInterval(tickWaits, 1000);
+  var ticks = 0;
+  setInterval(function () {
+    tickWaits();
+    ticks += 1;
+    if (phone.since) phone.timer.textContent = duration(Date.now() - phone.since);
+    panes.forEach(function (pane) {
+      if (pane.channel !== "voice") return;
+      tickCall(pane);
+      // Call progress (ringing, answered, hung up) comes from Twilio's callbacks, not the socket.
+      if (ticks % 5 === 0 && pane.state === "active" && !(pane.call && pane.call.terminal)) refreshPhone(pane);
+    });
+  }, 1000);
   setPresence("away");
   els.presence.textContent = T.connecting;
   updateLoad();
   connect();
+  startSoftphone();
 })();
