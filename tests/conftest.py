@@ -1,12 +1,25 @@
 """Fixed named users for each role, and factories for the data they work on."""
 
 import pytest
+from django.utils import translation
 
 from cases.models import Category
 from cases.services import case_create
 from helpline.management.commands.seed_demo import agencies_seed, demo_staff_seed
 from helpline.models import Hotline, User
 from helpline.reference_data import categories_sync, hotlines_sync
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Start and end each test in the default language (Vietnamese).
+
+    A request that switched to English leaves English active on the thread, and
+    the next test's services and commands would then answer in English.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
