@@ -55,10 +55,15 @@ class CategoryFilterField(forms.ModelChoiceField):
         return f"{prefix}{category.name}"
 
 
+def _province_choices() -> list[tuple[str, str]]:
+    return [("", _("Không rõ")), *province_choices()]
+
+
 def _province_field(required: bool = False) -> forms.ChoiceField:
     return forms.ChoiceField(
         label=_("Tỉnh/thành của người liên hệ"),
-        choices=[("", _("Không rõ")), *province_choices()],
+        # A callable, so the names follow each request's language, not the one active at import.
+        choices=_province_choices,
         required=required,
         error_messages={"invalid_choice": _("Mã tỉnh/thành không hợp lệ.")},
     )

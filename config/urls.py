@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from helpline import pages as helpline_pages
 from helpline import views as helpline_views
 
-admin.site.site_header = "Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng"
+admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
 
 urlpatterns = [
     path("", helpline_views.home, name="home"),

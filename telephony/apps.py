@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 
 class TelephonyConfig(AppConfig):
     name = "telephony"
-    verbose_name = "Điện thoại và SMS (Twilio)"
+    verbose_name = _("Điện thoại và SMS (Twilio)")
 
     def ready(self) -> None:
         from telephony import receivers  # noqa: F401

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -551,7 +552,8 @@ def _sms_author_id(sms: SmsMessage) -> int | None:
     return conversation.operator_id if conversation is not None else None
 
 
-SMS_FAILED_NOTICE = "Tin nhắn SMS số %(seq)s không gửi được tới người liên hệ."
+# Marked here so makemessages finds them; translated where they are sent.
+SMS_FAILED_NOTICE = gettext_noop("Tin nhắn SMS số %(seq)s không gửi được tới người liên hệ.")
 
 
 @transaction.atomic
@@ -619,7 +621,7 @@ def softphone_identity(user) -> str:
     return f"staff-{user.pk}"
 
 
-CALL_CONNECT_FAILED_NOTICE = (
+CALL_CONNECT_FAILED_NOTICE = gettext_noop(
     "Không chuyển được cuộc gọi tới máy của bạn. Người gọi vẫn đang chờ; hãy bấm “Kết nối lại”."
 )
 
