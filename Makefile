@@ -36,10 +36,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# User-facing text is written in Vietnamese; regenerate the English catalogue after changing it.
+# User-facing text is written in Vietnamese; regenerate the English catalogue after changing it,
+# translate the new entries in locale/en/LC_MESSAGES/django.po, then run this again to compile.
+# The scripts in static/ carry their own vi/en dictionaries, so there is no djangojs catalogue.
 messages: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=bench --ignore=tests
-	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l en --ignore=.venv --ignore=staticfiles
+	DEBUG=1 $(BIN)/python manage.py makemessages -l en --add-location=file \
+		--ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean:
