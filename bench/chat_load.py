@@ -91,7 +91,11 @@ class Server:
         return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
     def stop(self):
+        self.log.seek(0)
+        text = self.log.read().decode(errors="replace")
         self.log.close()
+        if "Traceback" in text or "WARNING" in text:
+            print(f"server log (tail):\n{text[-4000:]}", file=sys.stderr)
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
@@ -301,7 +305,9 @@ async def drive_chat(config: dict) -> dict:
     window["phase"] = "drain"
     measured = window["count"]
     measure_seconds = time.time() - measure_start
-    await asyncio.sleep(3)  # stragglers still count for loss, not for throughput
+    # Late messages still count for loss, not for throughput: wait out one socket
+    # tick (15 s), which repairs any signal the channel layer dropped.
+    await asyncio.sleep(config.get("drain", 20))
     lost = sum(len(acked[c] - set(received.get(c, []))) for c in acked)
     duplicated = sum(len(seqs) - len(set(seqs)) for seqs in received.values())
     sent = sum(len(s) for s in acked.values())

@@ -115,11 +115,15 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": redis_hosts_from_url("REDIS_URL", REDIS_URL)},
+            # A socket's inbox holds signals while it is busy; a full inbox drops
+            # them (repaired by the socket's tick), so leave room for bursts.
+            "CONFIG": {"hosts": redis_hosts_from_url("REDIS_URL", REDIS_URL), "capacity": 1000},
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
 AUTH_USER_MODEL = "helpline.User"
 AUTHENTICATION_BACKENDS = [

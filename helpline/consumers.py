@@ -114,7 +114,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
         # interleaved with a frame or an event: delivery bookkeeping stays serial.
         while True:
             await asyncio.sleep(tick_seconds())
-            await self.channel_layer.send(self.channel_name, {"type": "socket.tick"})
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "socket.tick"})
+            except Exception:
+                # A full inbox (ChannelFull) or a layer hiccup: the next tick tries again.
+                logger.warning("socket tick not queued")
 
     async def socket_tick(self, event):
         if self.closed:
