@@ -268,6 +268,8 @@ async def drive_chat(config: dict) -> dict:
                 )
                 number += 1
                 due += period
+            while window["phase"] in ("warmup", "measure", "drain"):
+                await asyncio.sleep(0.05)
             # Closed loop: the next message leaves when the operator got the last one.
             while window["phase"] == "saturation":
                 body = f"s{index}-{number}"

@@ -441,7 +441,20 @@ class YouthChatConsumer(FrameConsumer):
 
     async def tick(self):
         if self.conversation_id is not None:
+            await self._rejoin()
             await self._refresh()
+
+    async def _rejoin(self):
+        # A channel layer may silently drop a membership (the in-memory layer does
+        # when a message waited past its expiry, Redis after group_expiry): joining
+        # again is idempotent and puts the signals back.
+        await self.channel_layer.group_add(
+            groups.conversation_group(self.conversation_id), self.channel_name
+        )
+        if self.hotline_id is not None:
+            await self.channel_layer.group_add(
+                groups.hotline_queue_group(self.hotline_id), self.channel_name
+            )
 
     async def close_down(self):
         if self.conversation_id is None:
@@ -575,12 +588,7 @@ class OperatorConsoleConsumer(FrameConsumer):
         if self.user is None:
             await self.close_with(CLOSE_FORBIDDEN)
             return
-        await self.channel_layer.group_add(groups.staff_group(self.user.pk), self.channel_name)
-        await self.channel_layer.group_add(
-            groups.hotline_queue_group(self.user.hotline_id), self.channel_name
-        )
-        if self.user.hotline.is_central:
-            await self.channel_layer.group_add(groups.central_overflow_group(), self.channel_name)
+        await self._join_groups()
         state = await database_sync_to_async(presence.presence_heartbeat)(
             user=self.user, status=PresenceStatus.AVAILABLE
         )
@@ -829,7 +837,22 @@ class OperatorConsoleConsumer(FrameConsumer):
                 self.held[conversation_id] = message.seq
                 await self.send_json(services.message_payload(message))
 
+    async def _join_groups(self):
+        """Join (or join again: it is idempotent) every group this console listens to.
+
+        A channel layer may silently drop a membership (the in-memory layer does
+        when a message waited past its expiry, Redis after group_expiry), so the
+        tick calls this too.
+        """
+        names = [groups.staff_group(self.user.pk), groups.hotline_queue_group(self.user.hotline_id)]
+        if self.user.hotline.is_central:
+            names.append(groups.central_overflow_group())
+        names += [groups.conversation_group(c) for c in self.held]
+        for name in names:
+            await self.channel_layer.group_add(name, self.channel_name)
+
     async def tick(self):
+        await self._join_groups()
         self.last_heartbeat = time.monotonic()
         snapshot = await database_sync_to_async(_console_tick)(self.user, dict(self.held))
         for conversation_id, state, reason, missed in snapshot:
