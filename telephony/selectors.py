@@ -1,25 +1,21 @@
-"""Reads of telephony data, through the same scope rules as cases.
+"""Reads of telephony data, through the conversations' one door.
 
-Staff see the phone conversations of their own hotline, and the ones they
-hold themselves (a central operator who took an overflowing provincial call);
-central supervisors see all. Anything else is missing (404).
+Staff see a phone conversation exactly when helpline.selectors lets them see the
+conversation: their own hotline's, the ones they hold, and for central staff the
+provincial ones waiting in the overflow queue. Anything else is missing (404).
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from helpline.models import Channel, Conversation
+from helpline.selectors import conversations_visible_to
 from telephony.models import PhoneContact
 
 
 def phone_conversations_visible_to(*, user) -> QuerySet[Conversation]:
     """Return the voice and SMS conversations this user may see."""
-    if not getattr(user, "is_authenticated", False) or not user.is_hotline_staff:
-        return Conversation.objects.none()
-    phone = Conversation.objects.filter(channel__in=(Channel.VOICE, Channel.SMS))
-    if user.is_central_supervisor:
-        return phone
-    return phone.filter(Q(hotline_id=user.hotline_id) | Q(operator_id=user.pk))
+    return conversations_visible_to(user=user).filter(channel__in=(Channel.VOICE, Channel.SMS))
 
 
 def phone_conversation_get_for_user(*, user, conversation_id) -> Conversation:

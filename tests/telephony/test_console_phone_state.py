@@ -1,10 +1,12 @@
 """What the console reads about a phone conversation: masked number, call progress, SMS delivery."""
 
+import datetime
 import json
 import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from helpline.conversations import conversation_accept, message_post
 from helpline.models import Conversation
@@ -130,3 +132,20 @@ def test_it_answers_missing_for_a_web_chat(client, telephony_ready, op_hanoi):
 @pytest.mark.django_db
 def test_it_answers_only_get(sms_conversation, op_hanoi):
     assert logged_in(op_hanoi).post(state_url(sms_conversation)).status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_shows_central_staff_the_masked_number_once_the_call_overflows_to_them(
+    client, telephony_ready, op_central
+):
+    post_signed(client, "/twilio/sms/", payload("sms_incoming"))
+    waiting = Conversation.objects.get()
+    assert waiting.hotline.code == "01"
+    central = logged_in(op_central)
+    assert central.get(state_url(waiting)).status_code == 404
+    Conversation.objects.filter(pk=waiting.pk).update(
+        overflow_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    response = central.get(state_url(waiting))
+    assert response.status_code == 200
+    assert response.json()["masked"] == "•••• ••• 678"
