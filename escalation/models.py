@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -373,11 +373,17 @@ HOTLINE_TRANSITIONS = {
     "withdraw": _("Rút lại yêu cầu"),
 }
 TRANSITION_METHODS = {"return": "return_to_hotline"}
-# How each step reads on the case page.
+# How each step reads on the case page: as something that happened, where the
+# buttons above read as something to do (Vietnamese often says both alike).
 STEP_LABELS = {
-    "send": _("Gửi yêu cầu"),
-    **AGENCY_TRANSITIONS,
-    **HOTLINE_TRANSITIONS,
+    "send": pgettext_lazy("escalation step", "Gửi yêu cầu"),
+    "acknowledge": pgettext_lazy("escalation step", "Tiếp nhận"),
+    "progress": pgettext_lazy("escalation step", "Cập nhật tiến độ"),
+    "resolve": pgettext_lazy("escalation step", "Báo kết quả, hoàn tất"),
+    "return": pgettext_lazy("escalation step", "Yêu cầu bổ sung thông tin"),
+    "decline": pgettext_lazy("escalation step", "Từ chối"),
+    "resubmit": pgettext_lazy("escalation step", "Bổ sung và gửi lại"),
+    "withdraw": pgettext_lazy("escalation step", "Rút lại yêu cầu"),
     "revoke": _("Thu hồi quyền truy cập khi đóng hồ sơ"),
     "message": _("Tin nhắn"),
     "ack_overdue": _("Nhắc quá hạn tiếp nhận"),
