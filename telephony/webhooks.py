@@ -165,29 +165,27 @@ def voice_status(request):
     return HttpResponse(status=204)
 
 
-@twilio_webhook("CallSid", "RecordingSid")
-def voicemail(request):
-    post = request.POST
+def _record_voicemail(post, *, status: str) -> None:
     services.voicemail_record(
         call_sid=post.get("CallSid", ""),
         recording_sid=post.get("RecordingSid", ""),
         recording_url=post.get("RecordingUrl", ""),
         duration=post.get("RecordingDuration"),
-        status="",
+        status=status,
     )
+
+
+@twilio_webhook("CallSid", "RecordingSid")
+def voicemail(request):
+    """The <Record> action: the caller finished; say goodbye."""
+    _record_voicemail(request.POST, status="")
     return xml(twiml.twiml_goodbye())
 
 
 @twilio_webhook("CallSid", "RecordingSid")
 def voicemail_status(request):
-    post = request.POST
-    services.voicemail_record(
-        call_sid=post.get("CallSid", ""),
-        recording_sid=post.get("RecordingSid", ""),
-        recording_url=post.get("RecordingUrl", ""),
-        duration=post.get("RecordingDuration"),
-        status=post.get("RecordingStatus", ""),
-    )
+    """The recording status callback, which may arrive before or after the action."""
+    _record_voicemail(request.POST, status=request.POST.get("RecordingStatus", ""))
     return HttpResponse(status=204)
 
 
