@@ -759,10 +759,14 @@ class OperatorConsoleConsumer(FrameConsumer):
         await self.send_json(_case_frame(conversation_id, case, created))
 
     async def on_case_link(self, frame):
+        # Operators know a case by its reference (HN-2026-000123), not by its id.
         conversation_id = conversation_field(frame)
-        case_id = required(frame, "case", int)
+        if frame.get("case") is None and frame.get("reference") is not None:
+            case_id, reference = None, required(frame, "reference")
+        else:
+            case_id, reference = required(frame, "case", int), None
         case = await database_sync_to_async(services.conversation_case_link)(
-            user=self.user, conversation_id=conversation_id, case_id=case_id
+            user=self.user, conversation_id=conversation_id, case_id=case_id, reference=reference
         )
         await self.send_json(_case_frame(conversation_id, case, False))
 

@@ -812,13 +812,32 @@ def conversation_case_create(
 
 
 @transaction.atomic
-def conversation_case_link(*, user, conversation_id, case_id, at: datetime.datetime | None = None):
-    """Attach a conversation to an existing case the user may see."""
-    from cases.selectors import case_get_for_user
+def conversation_case_link(
+    *,
+    user,
+    conversation_id,
+    case_id: int | None = None,
+    reference: str | None = None,
+    at: datetime.datetime | None = None,
+):
+    """Attach a conversation to an existing case the user may see, by id or by reference.
+
+    A reference the user may not see is as missing as an unknown one.
+    """
+    from cases.selectors import case_get_for_user, cases_visible_to
 
     at = at or timezone.now()
     conversation = _conversation_for_case(user=user, conversation_id=conversation_id)
+    if case_id is None and isinstance(reference, str):
+        case_id = (
+            cases_visible_to(user=user)
+            .filter(reference=reference.strip().upper())
+            .values_list("pk", flat=True)
+            .first()
+        )
     try:
+        if case_id is None:
+            raise Http404
         case = case_get_for_user(user=user, case_id=case_id, for_update=True)
     except Http404:
         raise ConversationNotFound(_("Không tìm thấy hồ sơ."), code="not_found") from None

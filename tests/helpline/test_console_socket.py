@@ -376,6 +376,55 @@ async def test_it_cannot_link_a_case_the_operator_may_not_see(op_hanoi, op_hue, 
         await socket.disconnect()
 
 
+async def test_it_links_a_case_by_the_reference_operators_know(op_hanoi, op_hue, make_case):
+    own = await database_sync_to_async(make_case)(by=op_hanoi)
+    hue_case = await database_sync_to_async(make_case)(by=op_hue)
+    youth, console, conversation_id, _ = await accepted_chat(op_hanoi)
+    # Typed by hand: spaces and lower case are forgiven.
+    await console.send_json_to(
+        {
+            "type": "case_link",
+            "conversation": conversation_id,
+            "reference": f" {own.reference.lower()} ",
+        }
+    )
+    linked = await receive_type(console, "case_linked")
+    assert (linked["case"], linked["reference"], linked["created"]) == (
+        own.pk,
+        own.reference,
+        False,
+    )
+    assert (await row(conversation_id)).case_id == own.pk
+    events = await database_sync_to_async(
+        lambda: list(
+            CaseEvent.objects.filter(case=own, action="conversation_linked").values_list(
+                "detail", flat=True
+            )
+        )
+    )()
+    assert events == [{"conversation": conversation_id, "channel": "webchat"}]
+
+    # Another province's case and a reference that does not exist look the same.
+    for reference in (hue_case.reference, "HN-2026-999999"):
+        await console.send_json_to(
+            {"type": "case_link", "conversation": conversation_id, "reference": reference}
+        )
+        error = await receive_type(console, "error")
+        assert (error["code"], error["conversation"]) == ("not_found", conversation_id)
+    assert (await row(conversation_id)).case_id == own.pk
+
+    await console.send_json_to({"type": "case_link", "conversation": conversation_id})
+    error = await receive_type(console, "error")
+    assert (error["code"], error["field"]) == ("missing_field", "case")
+    await console.send_json_to(
+        {"type": "case_link", "conversation": conversation_id, "reference": 123}
+    )
+    error = await receive_type(console, "error")
+    assert (error["code"], error["field"]) == ("invalid_field", "reference")
+    for socket in (console, youth):
+        await socket.disconnect()
+
+
 async def test_it_forwards_console_push_events_as_the_frame_itself(op_hanoi):
     console = await console_socket(op_hanoi)
     frame = {"type": "escalation_update", "escalation": 7}
