@@ -21,6 +21,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -47,6 +48,19 @@ QUEUE_PUSH_DELAY = 0.1
 
 def tick_seconds() -> float:
     return getattr(settings, "CHAT_TICK_SECONDS", 15)
+
+
+def cookie_language(scope) -> str | None:
+    """The language chosen with the site's switch (its cookie), or None when there is none.
+
+    The same rule as config.locale's middleware for pages: only the cookie counts,
+    never the browser's Accept-Language, so no cookie means Vietnamese.
+    """
+    chosen = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    try:
+        return translation.get_supported_language_variant(chosen) if chosen else None
+    except LookupError:
+        return None
 
 
 class FrameError(Exception):
@@ -99,6 +113,13 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def open(self):
         raise NotImplementedError
+
+    async def dispatch(self, message):
+        # Frames, channel-layer events and the tick all pass here, so every error
+        # detail and notice, including those written in worker threads (the
+        # context is copied there), speaks the socket's language.
+        with override(self.language()):
+            await super().dispatch(message)
 
     def start_tick(self):
         self.spawn(self._tick_loop())
@@ -190,24 +211,23 @@ class FrameConsumer(AsyncWebsocketConsumer):
             else:
                 await self.send_error("unknown_type", _("Loại khung không được hỗ trợ."))
             return
-        with override(self.language()):
-            try:
-                await self.before_frame(frame_type)
-                await getattr(self, handler_name)(frame)
-            except FrameError as error:
-                await self.send_error(error.code, error.detail, **error.extra)
-            except services.ConversationError as error:
-                extra = dict(error.extra)
-                for key in ("conversation", "client_id"):
-                    if isinstance(frame.get(key), str):
-                        extra[key] = frame[key]
-                await self.send_error(error.code, error.detail, **extra)
+        try:
+            await self.before_frame(frame_type)
+            await getattr(self, handler_name)(frame)
+        except FrameError as error:
+            await self.send_error(error.code, error.detail, **error.extra)
+        except services.ConversationError as error:
+            extra = dict(error.extra)
+            for key in ("conversation", "client_id"):
+                if isinstance(frame.get(key), str):
+                    extra[key] = frame[key]
+            await self.send_error(error.code, error.detail, **extra)
 
     async def before_frame(self, frame_type: str):
         pass
 
     def language(self) -> str:
-        return "vi"
+        return cookie_language(self.scope) or settings.LANGUAGE_CODE
 
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})
@@ -249,7 +269,9 @@ class YouthChatConsumer(FrameConsumer):
         self.delivered = 0
         self.position = None
         self.queue_signal_at = time.monotonic()
-        self.lang = "vi"
+        # The page's language (its switch's cookie) until start or resume says more.
+        self.chosen_lang = cookie_language(self.scope)
+        self.lang = self.chosen_lang or settings.LANGUAGE_CODE
         client = self.scope.get("client") or None
         self.client_address = client[0] if client else None
         await self.accept()
@@ -261,7 +283,7 @@ class YouthChatConsumer(FrameConsumer):
         self.start_tick()
 
     def language(self) -> str:
-        return self.lang
+        return getattr(self, "lang", None) or super().language()
 
     async def before_frame(self, frame_type):
         if frame_type in ("message", "typing", "end", "sync") and self.conversation_id is None:
@@ -273,7 +295,7 @@ class YouthChatConsumer(FrameConsumer):
         province = optional(frame, "province", default="")
         if province and province not in provinces_by_code():
             raise FrameError("invalid_field", _("Tỉnh/thành không hợp lệ."), field="province")
-        language = optional(frame, "language", default="vi")
+        language = optional(frame, "language", default=self.lang)
         if language not in ("vi", "en"):
             raise FrameError("invalid_field", _("Ngôn ngữ không hợp lệ."), field="language")
         self.lang = language
@@ -306,7 +328,9 @@ class YouthChatConsumer(FrameConsumer):
         if last_seq < 0:
             raise FrameError("invalid_field", _("last_seq không hợp lệ."), field="last_seq")
         conversation = await database_sync_to_async(services.conversation_resume)(token=token)
-        self.lang = conversation.language
+        # A page that switched language since the chat started says so with its
+        # cookie; a client without one keeps the language it started in.
+        self.lang = self.chosen_lang or conversation.language
         # Join before reading, so nothing committed in between is missed.
         await self._join(conversation)
         conversation, missed = await database_sync_to_async(_snapshot)(conversation.pk, last_seq)
@@ -606,11 +630,6 @@ class OperatorConsoleConsumer(FrameConsumer):
         await self.on_canned({})
         await self._send_held()
         self.start_tick()
-
-    def language(self) -> str:
-        from django.utils.translation import get_language
-
-        return get_language() or "vi"
 
     async def before_frame(self, frame_type):
         # Every frame proves the console is alive.

@@ -18,8 +18,8 @@ def session_cookie(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def youth_socket(*, address="10.0.0.1", path="/ws/chat/", connect=True):
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
+async def youth_socket(*, address="10.0.0.1", path="/ws/chat/", connect=True, headers=()):
+    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
     communicator.scope["client"] = (address, 50000)
     if connect:
         connected, _code = await communicator.connect()
@@ -27,13 +27,15 @@ async def youth_socket(*, address="10.0.0.1", path="/ws/chat/", connect=True):
     return communicator
 
 
-async def console_socket(user):
+async def console_socket(user, *, cookies=None, headers=()):
     """A console with its hello, queue and canned frames read."""
     cookie = await sync_to_async(session_cookie)(user)
+    jar = {settings.SESSION_COOKIE_NAME: cookie, **(cookies or {})}
+    cookie_header = "; ".join(f"{name}={value}" for name, value in jar.items())
     communicator = WebsocketCommunicator(
         application,
         "/ws/console/",
-        headers=[ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())],
+        headers=[ORIGIN, (b"cookie", cookie_header.encode()), *headers],
     )
     connected, _code = await communicator.connect()
     assert connected
@@ -70,8 +72,8 @@ async def frames_until_quiet(communicator, *, timeout=0.3) -> list[dict]:
     return frames
 
 
-async def start_chat(*, province="01", address="10.0.0.1", **fields):
-    youth = await youth_socket(address=address)
+async def start_chat(*, province="01", address="10.0.0.1", headers=(), **fields):
+    youth = await youth_socket(address=address, headers=headers)
     await youth.send_json_to({"type": "start", "province": province, **fields})
     started = await receive_type(youth, "started", skip=False)
     position = await receive_type(youth, "queue", skip=False)
