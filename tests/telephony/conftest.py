@@ -17,7 +17,7 @@ def twilio_settings(settings):
     settings.TWILIO_AUTH_TOKEN = twilio_kit.AUTH_TOKEN
     settings.TWILIO_PUBLIC_BASE_URL = twilio_kit.PUBLIC_BASE_URL
     settings.TWILIO_API_KEY_SID = "SKa1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
-    settings.TWILIO_API_KEY_SECRET = "api-key-secret-for-tests-only"
+    settings.TWILIO_API_KEY_SECRET = "api-key-secret-for-tests-only-0123456789"
     settings.TWILIO_TWIML_APP_SID = "APa1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
     settings.PHONE_ENCRYPTION_KEY = PHONE_KEY
     return settings
