@@ -136,7 +136,7 @@ def test_it_runs_embedded_by_default(environment):
     settings = load_settings()
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert settings["CHANNEL_LAYERS"]["default"]["BACKEND"] == (
-        "channels.layers.InMemoryChannelLayer"
+        "config.channel_layers.SweepingInMemoryChannelLayer"
     )
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
     assert settings["LANGUAGE_CODE"] == "vi"
