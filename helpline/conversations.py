@@ -5,13 +5,18 @@ Each function runs in one transaction and broadcasts only after it committed
 and a lost signal is repaired by the sockets reading the database again.
 """
 
+import asyncio
+import collections
 import datetime
 import hashlib
 import hmac
+import logging
+import os
 import secrets
 import uuid
+import weakref
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -35,6 +40,8 @@ from helpline.models import (
 from helpline.selectors import conversation_get_for_user, operator_load, queue_scope
 
 CLOSED_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
+
+logger = logging.getLogger(__name__)
 
 
 def max_message_chars() -> int:
@@ -139,19 +146,81 @@ class InvalidField(ConversationError):
 
 
 def _group_send_on_commit(group: str, event: dict) -> None:
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, event)
+    transaction.on_commit(lambda: broadcast(group, event))
 
-    transaction.on_commit(send)
+
+def broadcast(group: str, event: dict) -> None:
+    """Send an event to a group, from synchronous code.
+
+    In a worker thread of a server's event loop (a socket's or a page's database
+    work), the event is handed to that loop and the thread goes on at once:
+    waiting for the loop would hold the one database thread the sockets of a
+    process share while the loop is busy with them. One sender per loop keeps the
+    events in the order they were committed. Elsewhere (a command, the worker,
+    a test) it is sent before returning.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    loop = _serving_loop()
+    if loop is None:
+        async_to_sync(layer.group_send)(group, event)
+        return
+    loop.call_soon_threadsafe(_outbox_put, loop, layer, group, event)
+
+
+def _serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop that handed this thread its work, if any."""
+    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
+        return None
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None or loop.is_closed() or not loop.is_running():
+        return None
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return loop
+    return None  # on the loop itself; async_to_sync refuses that anyway
+
+
+_outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _outbox_put(loop, layer, group: str, event: dict) -> None:
+    outbox = _outboxes.setdefault(loop, {"events": collections.deque(), "sender": None})
+    outbox["events"].append((layer, group, event))
+    if outbox["sender"] is None or outbox["sender"].done():
+        outbox["sender"] = loop.create_task(_outbox_send(outbox))
+
+
+async def _outbox_send(outbox: dict) -> None:
+    events = outbox["events"]
+    try:
+        while events:
+            layer, group, event = events.popleft()
+            try:
+                await layer.group_send(group, event)
+            except Exception:
+                # Only a signal is lost: the sockets' ticks read the database again.
+                logger.exception("group_send failed")
+    finally:
+        # Holding no task lets a finished loop (a test's) be collected.
+        outbox["sender"] = None
 
 
 def _queue_changed_on_commit(*hotline_ids: int) -> None:
+    # The change's id lets every socket that hears it share one read of the queue.
+    change = uuid.uuid4().hex
     for hotline_id in set(hotline_ids):
-        _group_send_on_commit(groups.hotline_queue_group(hotline_id), {"type": "queue.changed"})
+        _group_send_on_commit(
+            groups.hotline_queue_group(hotline_id), {"type": "queue.changed", "change": change}
+        )
     # Central consoles see provincial overflow too, so every change concerns them.
-    _group_send_on_commit(groups.central_overflow_group(), {"type": "queue.changed"})
+    _group_send_on_commit(
+        groups.central_overflow_group(), {"type": "queue.changed", "change": change}
+    )
 
 
 def _state_changed_on_commit(conversation: Conversation) -> None:
@@ -293,6 +362,16 @@ def conversation_resume(*, token: str, at: datetime.datetime | None = None) -> C
 def conversation_youth_seen(*, conversation_id, at: datetime.datetime | None = None) -> None:
     """Record that the young person's socket is alive (a plain field, not the state)."""
     Conversation.objects.filter(pk=conversation_id).update(youth_seen_at=at or timezone.now())
+
+
+def conversations_youth_seen(*, conversation_ids, at: datetime.datetime | None = None) -> int:
+    """Record that these young people's sockets are alive, for the ones still queued.
+
+    Only a queued chat can time out, so only those are written. Returns how many.
+    """
+    return Conversation.objects.filter(
+        pk__in=list(conversation_ids), state=ConversationState.QUEUED
+    ).update(youth_seen_at=at or timezone.now())
 
 
 # --- accepting ------------------------------------------------------------------

@@ -32,6 +32,12 @@ def presence_heartbeat(
     return Presence.objects.get(user_id=user.pk)
 
 
+def presence_touch(*, user, at: datetime.datetime | None = None) -> None:
+    """Refresh the user's last_seen and nothing else: one statement when the row exists."""
+    if not Presence.objects.filter(user_id=user.pk).update(last_seen=at or timezone.now()):
+        presence_heartbeat(user=user, at=at)
+
+
 def presence_offline(*, user) -> None:
     """Best effort on disconnect; the expiry covers the cases where this never runs."""
     Presence.objects.filter(user_id=user.pk).update(status=PresenceStatus.OFFLINE)
