@@ -188,7 +188,9 @@ def test_it_gives_hotline_staff_a_softphone_token(client, telephony_ready, op_ha
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
     body = response.json()
     assert body["identity"] == f"staff-{op_hanoi.pk}"
-    claims = jwt.decode(body["token"], "api-key-secret-for-tests-only-0123456789", algorithms=["HS256"])
+    claims = jwt.decode(
+        body["token"], "api-key-secret-for-tests-only-0123456789", algorithms=["HS256"]
+    )
     assert claims["grants"]["identity"] == f"staff-{op_hanoi.pk}"
     voice = claims["grants"]["voice"]
     assert voice["incoming"] == {"allow": True}
