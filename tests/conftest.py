@@ -107,3 +107,14 @@ def make_case():
         return case_create(user=by, risk=risk, categories=chosen, **fields)
 
     return factory
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread for as
+    long as the session-scoped browser lives, and a plain async test collected
+    after it cannot start its own loop. They are also the slowest tests, so
+    running them last gives the quick answers first.
+    """
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
