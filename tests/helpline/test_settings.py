@@ -282,3 +282,38 @@ def test_it_needs_a_login_on_every_page_except_the_public_few():
     }
     assert "healthz" in open_routes
     assert all(route.startswith(PUBLIC_ROUTES) for route in open_routes), sorted(open_routes)
+
+
+# -- commands on a fresh checkout -----------------------------------------------
+
+
+def manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def bare_environment(tmp_path) -> dict:
+    """What a developer's shell has on a fresh checkout: no SECRET_KEY, no DEBUG."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "SQLITE_PATH": str(tmp_path / "bare.sqlite3"),
+    }
+
+
+def test_it_checks_for_missing_migrations_without_a_secret_key(tmp_path):
+    result = manage("makemigrations", "--check", "--dry-run", env=bare_environment(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+
+
+def test_it_still_refuses_commands_that_touch_data_without_a_secret_key(tmp_path):
+    result = manage("migrate", "--noinput", env=bare_environment(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert not (tmp_path / "bare.sqlite3").exists()
