@@ -16,6 +16,7 @@ import uuid
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from cases.models import CaseEvent
 from helpline import conversations as chat
 from helpline.groups import staff_group
 from helpline.models import (
@@ -45,11 +47,13 @@ from telephony.models import (
     OperatorEndpoint,
     PhoneContact,
     PhoneNumber,
+    PhoneReveal,
     SmsMessage,
     SmsStatus,
     Voicemail,
 )
 from telephony.phone import phone_decrypt, phone_encrypt, phone_lookup_hash, phone_normalize
+from telephony.selectors import phone_conversation_get_for_user
 from telephony.twilio_client import TwilioNotConfigured, twilio_rest_client
 
 logger = logging.getLogger(__name__)
@@ -840,3 +844,29 @@ def voicemails_purge(*, at: datetime.datetime | None = None) -> int:
         Voicemail.objects.filter(pk=voicemail.pk).update(deleted_at=at, recording_url="")
         deleted += 1
     return deleted
+
+
+@transaction.atomic
+def phone_reveal(*, user, conversation_id) -> str | None:
+    """The full number of a phone conversation, for a supervisor in scope; None when it has none.
+
+    Each reveal writes a PhoneReveal row, and a timeline event when the
+    conversation belongs to a case, in the same transaction as the read.
+    """
+    conversation = phone_conversation_get_for_user(user=user, conversation_id=conversation_id)
+    if not user.is_supervisor:
+        raise PermissionDenied
+    contact = PhoneContact.objects.select_related("phone").filter(conversation=conversation).first()
+    if contact is None:
+        return None
+    at = timezone.now()
+    PhoneReveal.objects.create(conversation_uuid=conversation.pk, actor=user, at=at)
+    if conversation.case_id is not None:
+        CaseEvent.objects.create(
+            case_id=conversation.case_id,
+            actor=user,
+            action=CaseEvent.Action.PHONE_REVEALED,
+            detail={"conversation": str(conversation.pk)},
+            at=at,
+        )
+    return phone_decrypt(contact.phone.number_encrypted)

@@ -2,20 +2,16 @@
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
-from cases.models import CaseEvent
 from helpline.access import hotline_staff_required
 from telephony import services
-from telephony.models import Call, PhoneContact, PhoneReveal, SmsMessage
-from telephony.phone import phone_decrypt
+from telephony.models import Call, SmsMessage
 from telephony.selectors import phone_conversation_get_for_user, phone_masked_for
 
 VOICE_TOKEN_TTL_SECONDS = 3600
@@ -137,28 +133,10 @@ def phone_state(request, conversation_id):
 @hotline_staff_required
 def phone_reveal(request, conversation_id):
     """Show a supervisor the full number, and write one audit row for each reveal."""
-    with transaction.atomic():
-        conversation = phone_conversation_get_for_user(
-            user=request.user, conversation_id=conversation_id
-        )
-        if not request.user.is_supervisor:
-            raise PermissionDenied
-        contact = PhoneContact.objects.select_related("phone").filter(conversation=conversation)
-        contact = contact.first()
-        if contact is None:
-            return JsonResponse({"error": "not_found"}, status=404)
-        at = timezone.now()
-        PhoneReveal.objects.create(conversation_uuid=conversation.pk, actor=request.user, at=at)
-        if conversation.case_id is not None:
-            CaseEvent.objects.create(
-                case_id=conversation.case_id,
-                actor=request.user,
-                action=CaseEvent.Action.PHONE_REVEALED,
-                detail={"conversation": str(conversation.pk)},
-                at=at,
-            )
-        number = phone_decrypt(contact.phone.number_encrypted)
-    return JsonResponse({"conversation": str(conversation.pk), "number": number})
+    number = services.phone_reveal(user=request.user, conversation_id=conversation_id)
+    if number is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    return JsonResponse({"conversation": str(conversation_id), "number": number})
 
 
 @never_cache
