@@ -43,7 +43,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from helpline.models import User
-from helpline.services import staff_create
+from helpline.staff import staff_create
 keys = []
 for index in range({count}):
     name = f"bench_op_{{index}}"

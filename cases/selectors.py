@@ -11,6 +11,7 @@ Rules:
 from django.db.models import QuerySet
 from django.http import Http404
 
+from cases.audit import case_event_record
 from cases.models import Case, CaseEvent
 
 
@@ -46,4 +47,4 @@ def case_read_audit(*, case: Case, user, action: str = CaseEvent.Action.VIEWED) 
 
     Call it inside the transaction that fetched what is shown.
     """
-    return CaseEvent.objects.create(case=case, actor=user, action=action)
+    return case_event_record(case=case, actor=user, action=action)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
 
+from cases.audit import case_event_record
 from cases.models import (
     CASE_TRANSITIONS,
     Case,
@@ -75,7 +76,7 @@ def case_create(
     )
     case.save()
     case.categories.set(categories)
-    CaseEvent.objects.create(case=case, actor=user, action=CaseEvent.Action.CREATED, at=at)
+    case_event_record(case=case, actor=user, action=CaseEvent.Action.CREATED, at=at)
     return case
 
 
@@ -115,9 +116,7 @@ def case_update(
         return case
     case.version += 1
     case.save(update_fields=[*[n for n in changed if n != "categories"], "version", "updated_at"])
-    CaseEvent.objects.create(
-        case=case, actor=user, action=CaseEvent.Action.UPDATED, detail={"fields": changed}
-    )
+    case_event_record(case=case, actor=user, action=CaseEvent.Action.UPDATED, fields=changed)
     return case
 
 
@@ -166,13 +165,13 @@ def case_transition(
         raise StaleCaseError(
             _("Hồ sơ vừa được người khác thay đổi. Hãy xem lại bản mới nhất rồi thử lại.")
         ) from None
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         actor=user,
         action=CaseEvent.Action.TRANSITIONED,
         from_state=from_state,
         to_state=case.state,
-        detail={"transition": transition},
+        transition=transition,
         at=at,
     )
     from cases.signals import case_transitioned
@@ -189,7 +188,5 @@ def case_note_add(*, user, case_id: int, body: str) -> CaseNote:
         raise CaseError(_("Ghi chú không được để trống."))
     case = case_get_for_user(user=user, case_id=case_id, for_update=True)
     note = CaseNote.objects.create(case=case, author=user, body=body)
-    CaseEvent.objects.create(
-        case=case, actor=user, action=CaseEvent.Action.NOTE_ADDED, detail={"note": note.pk}
-    )
+    case_event_record(case=case, actor=user, action=CaseEvent.Action.NOTE_ADDED, note=note.pk)
     return note

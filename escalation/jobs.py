@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cases.audit import case_event_record
 from cases.models import CaseEvent
 from escalation.models import Escalation, EscalationNotice, EscalationState, Urgency
 from escalation.services import escalation_broadcast
@@ -111,11 +112,12 @@ def _notify_overdue(escalation_id: int, *, now: datetime.datetime) -> bool:
             from_email=None,
             recipient_list=recipients,
         )
-    CaseEvent.objects.create(
+    case_event_record(
         case_id=escalation.case_id,
         actor=None,
         action=CaseEvent.Action.ESCALATION,
-        detail={"escalation": escalation.pk, "notice": "ack_overdue"},
+        escalation=escalation.pk,
+        notice="ack_overdue",
         at=now,
     )
     escalation_broadcast(escalation, notice=notice, staff_ids=[user.pk for user in supervisors])
@@ -161,7 +163,7 @@ def _email_agency(escalation_id: int, *, now: datetime.datetime) -> bool:
             "id": escalation.pk,
             "type": escalation.get_type_display(),
             "deadline": _local(escalation.acknowledge_by),
-            "link": _link(reverse("escalation:detail", args=[escalation.pk])),
+            "link": _link(reverse("liaison:detail", args=[escalation.pk])),
         },
         from_email=None,
         recipient_list=[escalation.agency.notification_email],

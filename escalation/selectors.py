@@ -18,6 +18,7 @@ from django.http import Http404
 from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
+from cases.audit import case_event_record, case_events_record
 from cases.models import Case, CaseEvent
 from cases.selectors import case_get_for_user
 from escalation.models import (
@@ -85,18 +86,20 @@ def escalation_get_for_user(
 def escalation_read_audit(*, escalation: Escalation, user, transcript: bool = False) -> None:
     """Write one read of an escalation (and of the attached transcript) to the case's timeline."""
     side = "agency" if user.is_liaison else "hotline"
-    CaseEvent.objects.create(
+    case_event_record(
         case_id=escalation.case_id,
         actor=user,
         action=CaseEvent.Action.ESCALATION_VIEWED,
-        detail={"escalation": escalation.pk, "side": side},
+        escalation=escalation.pk,
+        side=side,
     )
     if transcript:
-        CaseEvent.objects.create(
+        case_event_record(
             case_id=escalation.case_id,
             actor=user,
             action=CaseEvent.Action.TRANSCRIPT_VIEWED,
-            detail={"escalation": escalation.pk, "side": side},
+            escalation=escalation.pk,
+            side=side,
         )
 
 
@@ -107,14 +110,11 @@ def escalations_for_case(*, user, case_id: int, now: datetime.datetime) -> list[
         escalations = list(
             case.escalations.select_related("agency").prefetch_related("messages__author")
         )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case=case,
-                actor=user,
-                action=CaseEvent.Action.ESCALATION_VIEWED,
-                detail={"escalation": escalation.pk, "side": "hotline"},
-            )
-            for escalation in escalations
+        case_events_record(
+            case=case,
+            actor=user,
+            action=CaseEvent.Action.ESCALATION_VIEWED,
+            details=[{"escalation": e.pk, "side": "hotline"} for e in escalations],
         )
     steps: dict[int, list[dict]] = {}
     for event in case.events.filter(action=CaseEvent.Action.ESCALATION).select_related("actor"):
@@ -173,7 +173,7 @@ def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
         "state_label": str(escalation.get_state_display()),
         "deadline": deadline.isoformat() if deadline else None,
         "overdue": escalation.is_overdue(now=now),
-        "url": reverse("escalation:detail", args=[escalation.pk]),
+        "url": reverse("liaison:detail", args=[escalation.pk]),
     }
 
 

@@ -9,14 +9,13 @@ only once the transaction has committed. The clock is passed in as `at`.
 import datetime
 from collections.abc import Iterable
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed, can_proceed, has_transition_perm
 
+from cases.audit import case_event_record
 from cases.models import Case, CaseEvent, CaseState
 from cases.selectors import case_get_for_user
 from escalation.models import (
@@ -39,6 +38,7 @@ from escalation.models import (
     YouthInformed,
 )
 from escalation.selectors import escalation_get_for_user
+from helpline.broadcast import broadcast_on_commit
 from helpline.groups import agency_group, staff_group
 from helpline.models import Role, User
 
@@ -118,31 +118,23 @@ def escalation_broadcast(
         "state_label": str(escalation.get_state_display()),
         "notice": notice,
     }
-    agency_id = escalation.agency_id
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for user_id in recipients:
-            async_to_sync(layer.group_send)(
-                staff_group(user_id), {"type": "console.push", "frame": frame}
-            )
-        async_to_sync(layer.group_send)(
-            agency_group(agency_id), {"type": "escalation.changed", "escalation": escalation.pk}
-        )
-
-    transaction.on_commit(send)
+    for user_id in recipients:
+        broadcast_on_commit(staff_group(user_id), {"type": "console.push", "frame": frame})
+    broadcast_on_commit(
+        agency_group(escalation.agency_id),
+        {"type": "escalation.changed", "escalation": escalation.pk},
+    )
 
 
 def _event(escalation: Escalation, *, user, at: datetime.datetime, **detail) -> None:
     """One line on the case's timeline: ids and state names, never what anyone wrote."""
-    CaseEvent.objects.create(
+    case_event_record(
         case_id=escalation.case_id,
         actor=user,
         action=CaseEvent.Action.ESCALATION,
-        detail={"escalation": escalation.pk, **detail},
+        escalation=escalation.pk,
         at=at,
+        **detail,
     )
 
 

@@ -4,7 +4,7 @@ from django.urls import path
 
 from escalation import views
 
-app_name = "escalation"
+app_name = "liaison"
 
 urlpatterns = [
     path("", views.liaison_queue, name="queue"),

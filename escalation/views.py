@@ -123,14 +123,14 @@ def _message(request, escalation_id: int, *, redirect_to: str):
 def liaison_escalation_act(request, escalation_id: int):
     # Resolve access first, so a hidden escalation answers 404 whatever the form holds.
     selectors.escalation_get_for_user(user=request.user, escalation_id=escalation_id, perm="change")
-    return _act(request, escalation_id, redirect_to="escalation:detail")
+    return _act(request, escalation_id, redirect_to="liaison:detail")
 
 
 @liaison_required
 @require_POST
 def liaison_escalation_message(request, escalation_id: int):
     selectors.escalation_get_for_user(user=request.user, escalation_id=escalation_id, perm="change")
-    return _message(request, escalation_id, redirect_to="escalation:detail")
+    return _message(request, escalation_id, redirect_to="liaison:detail")
 
 
 # The hotline's side.

@@ -29,8 +29,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from helpline import conversations as services
-from helpline import groups, presence, selectors
+from helpline import conversations, groups, presence, selectors
 from helpline.models import (
     AgeGroup,
     Channel,
@@ -288,7 +287,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await getattr(self, handler_name)(frame)
         except FrameError as error:
             await self.send_error(error.code, error.detail, **error.extra)
-        except services.ConversationError as error:
+        except conversations.ConversationError as error:
             extra = dict(error.extra)
             for key in ("conversation", "client_id"):
                 if isinstance(frame.get(key), str):
@@ -375,7 +374,7 @@ class YouthChatConsumer(FrameConsumer):
         age_group = optional(frame, "age_group", default="")
         if age_group and age_group not in AgeGroup.values:
             raise FrameError("invalid_field", _("Nhóm tuổi không hợp lệ."), field="age_group")
-        conversation, token = await database_sync_to_async(services.conversation_start)(
+        conversation, token = await database_sync_to_async(conversations.conversation_start)(
             channel=Channel.WEBCHAT,
             hotline=None,
             province_code=province,
@@ -400,7 +399,7 @@ class YouthChatConsumer(FrameConsumer):
         last_seq = optional(frame, "last_seq", int, default=0)
         if last_seq < 0:
             raise FrameError("invalid_field", _("last_seq không hợp lệ."), field="last_seq")
-        conversation = await database_sync_to_async(services.conversation_resume)(token=token)
+        conversation = await database_sync_to_async(conversations.conversation_resume)(token=token)
         # A page that switched language since the chat started says so with its
         # cookie; a client without one keeps the language it started in.
         self.lang = self.chosen_lang or conversation.language
@@ -417,7 +416,7 @@ class YouthChatConsumer(FrameConsumer):
             }
         )
         for message in missed:
-            await self.send_json(services.message_payload(message))
+            await self.send_json(conversations.message_payload(message))
         self.delivered = conversation.last_seq
         self.seen_written_at = time.monotonic()  # conversation_resume wrote it
         if self.state == ConversationState.QUEUED:
@@ -453,7 +452,7 @@ class YouthChatConsumer(FrameConsumer):
     async def on_message(self, frame):
         client_id = required(frame, "client_id")
         body = required(frame, "body")
-        message, _created = await database_sync_to_async(services.message_post)(
+        message, _created = await database_sync_to_async(conversations.message_post)(
             conversation_id=self.conversation_id,
             sender=Sender.YOUTH,
             body=body,
@@ -473,7 +472,7 @@ class YouthChatConsumer(FrameConsumer):
 
     async def on_end(self, frame):
         reason = "quick_exit" if frame.get("reason") == "quick_exit" else "youth_left"
-        conversation = await database_sync_to_async(services.conversation_end)(
+        conversation = await database_sync_to_async(conversations.conversation_end)(
             conversation_id=self.conversation_id, reason=reason
         )
         await self._set_state(conversation.state, conversation.ended_reason)
@@ -526,7 +525,7 @@ class YouthChatConsumer(FrameConsumer):
         for message in messages:
             if message.seq > self.delivered:
                 self.delivered = message.seq
-                await self.send_json(services.message_payload(message))
+                await self.send_json(conversations.message_payload(message))
 
     async def _refresh(self, *, force_state=False):
         # A queued chat's socket keeps its young person "seen", so the chat is not
@@ -535,7 +534,7 @@ class YouthChatConsumer(FrameConsumer):
         now = time.monotonic()
         mark_seen = (
             self.state == ConversationState.QUEUED
-            and now - self.seen_written_at > services.queued_grace_seconds() / 3
+            and now - self.seen_written_at > conversations.queued_grace_seconds() / 3
         )
         known = None if force_state else (self.state, self.hotline_id)
         seen_written, snapshot = await database_sync_to_async(_youth_tick)(
@@ -573,7 +572,7 @@ class YouthChatConsumer(FrameConsumer):
             return
         if self.state == ConversationState.QUEUED:
             # The grace period for a vanished socket counts from here.
-            await database_sync_to_async(services.conversation_youth_seen)(
+            await database_sync_to_async(conversations.conversation_youth_seen)(
                 conversation_id=self.conversation_id
             )
         group = groups.conversation_group(self.conversation_id)
@@ -664,7 +663,9 @@ def _youth_tick(conversation_id, delivered: int, known, mark_seen: bool):
     """
     seen_written = False
     if mark_seen:
-        seen_written = bool(services.conversations_youth_seen(conversation_ids=[conversation_id]))
+        seen_written = bool(
+            conversations.conversations_youth_seen(conversation_ids=[conversation_id])
+        )
     rows = Conversation.objects.filter(pk=conversation_id)
     if known is not None:
         state, hotline_id = known
@@ -794,10 +795,10 @@ class OperatorConsoleConsumer(FrameConsumer):
         group = groups.conversation_group(conversation_id)
         await self.channel_layer.group_add(group, self.channel_name)
         try:
-            await database_sync_to_async(services.conversation_accept)(
+            await database_sync_to_async(conversations.conversation_accept)(
                 user=self.user, conversation_id=conversation_id
             )
-        except services.ConversationError:
+        except conversations.ConversationError:
             if conversation_id not in self.held:
                 await self.channel_layer.group_discard(group, self.channel_name)
             raise
@@ -807,7 +808,7 @@ class OperatorConsoleConsumer(FrameConsumer):
         conversation_id = conversation_field(frame)
         client_id = required(frame, "client_id")
         body = required(frame, "body")
-        message, _created = await database_sync_to_async(services.message_post)(
+        message, _created = await database_sync_to_async(conversations.message_post)(
             conversation_id=conversation_id,
             sender=Sender.OPERATOR,
             body=body,
@@ -837,7 +838,7 @@ class OperatorConsoleConsumer(FrameConsumer):
         conversation_id = conversation_field(frame)
         allowed = await database_sync_to_async(_holds)(self.user, conversation_id)
         if not allowed:
-            raise services.NotAllowed()
+            raise conversations.NotAllowed()
         await self.channel_layer.group_send(
             groups.conversation_group(conversation_id),
             {"type": "chat.typing", "conversation": conversation_id, "sender": "operator"},
@@ -845,7 +846,7 @@ class OperatorConsoleConsumer(FrameConsumer):
 
     async def on_end(self, frame):
         conversation_id = conversation_field(frame)
-        conversation = await database_sync_to_async(services.conversation_end)(
+        conversation = await database_sync_to_async(conversations.conversation_end)(
             conversation_id=conversation_id, by_user=self.user
         )
         await self._send_state(conversation_id, conversation.state, conversation.ended_reason)
@@ -853,7 +854,7 @@ class OperatorConsoleConsumer(FrameConsumer):
     async def on_risk(self, frame):
         conversation_id = conversation_field(frame)
         risk = required(frame, "risk")
-        conversation = await database_sync_to_async(services.conversation_set_risk)(
+        conversation = await database_sync_to_async(conversations.conversation_set_risk)(
             user=self.user, conversation_id=conversation_id, risk=risk
         )
         await self._send_info(conversation_id, conversation)
@@ -861,7 +862,7 @@ class OperatorConsoleConsumer(FrameConsumer):
     async def on_transfer(self, frame):
         conversation_id = conversation_field(frame)
         hotline = required(frame, "hotline")
-        await database_sync_to_async(services.conversation_transfer)(
+        await database_sync_to_async(conversations.conversation_transfer)(
             user=self.user, conversation_id=conversation_id, hotline=hotline
         )
         self.held.pop(conversation_id, None)
@@ -900,7 +901,7 @@ class OperatorConsoleConsumer(FrameConsumer):
             case_id, reference = None, required(frame, "reference")
         else:
             case_id, reference = required(frame, "case", int), None
-        case = await database_sync_to_async(services.conversation_case_link)(
+        case = await database_sync_to_async(conversations.conversation_case_link)(
             user=self.user, conversation_id=conversation_id, case_id=case_id, reference=reference
         )
         await self.send_json(_case_frame(conversation_id, case, False))
@@ -929,9 +930,9 @@ class OperatorConsoleConsumer(FrameConsumer):
         last_seq = optional(frame, "last_seq", int, default=0)
         conversation = await database_sync_to_async(_visible)(self.user, conversation_id)
         if conversation is None:
-            raise services.ConversationNotFound()
+            raise conversations.ConversationNotFound()
         if conversation.operator_id != self.user.pk and not self.user.is_supervisor:
-            raise services.NotAllowed()
+            raise conversations.NotAllowed()
         await self.channel_layer.group_add(
             groups.conversation_group(conversation_id), self.channel_name
         )
@@ -974,7 +975,7 @@ class OperatorConsoleConsumer(FrameConsumer):
         for message in messages:
             if message.seq > self.held.get(conversation_id, 0):
                 self.held[conversation_id] = message.seq
-                await self.send_json(services.message_payload(message))
+                await self.send_json(conversations.message_payload(message))
 
     async def _join_groups(self):
         """Join (or join again: it is idempotent) every group this console listens to.
@@ -1182,7 +1183,7 @@ def _case_create(user, conversation_id, risk, summary, codes):
         before = Conversation.objects.filter(pk=conversation_id).values_list("case_id", flat=True)
         had_case = bool(before.first())
         categories = list(Category.objects.filter(code__in=codes, is_active=True))
-        case = services.conversation_case_create(
+        case = conversations.conversation_case_create(
             user=user,
             conversation_id=conversation_id,
             risk=risk,
@@ -1224,7 +1225,7 @@ def _console_tick(user, held: dict[str, int], states: dict[str, str]):
     # Every console ticks; the timeout needs one check per tick period per process.
     if time.monotonic() - _stale_checked_at > tick_seconds():
         _stale_checked_at = time.monotonic()
-        services.conversations_abandon_stale()
+        conversations.conversations_abandon_stale()
     if not held:
         return []
     changed = Q()

@@ -5,19 +5,12 @@ Each function runs in one transaction and broadcasts only after it committed
 and a lost signal is repaired by the sockets reading the database again.
 """
 
-import asyncio
-import collections
 import datetime
 import hashlib
 import hmac
-import logging
-import os
 import secrets
 import uuid
-import weakref
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
@@ -26,6 +19,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from helpline import groups, signals
+from helpline.broadcast import broadcast_on_commit
 from helpline.models import (
     AgeGroup,
     Channel,
@@ -40,8 +34,6 @@ from helpline.models import (
 from helpline.selectors import conversation_get_for_user, operator_load, queue_scope
 
 CLOSED_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
-
-logger = logging.getLogger(__name__)
 
 
 def max_message_chars() -> int:
@@ -142,89 +134,24 @@ class InvalidField(ConversationError):
     code = "invalid_field"
 
 
-# --- broadcasting -------------------------------------------------------------
-
-
-def _group_send_on_commit(group: str, event: dict) -> None:
-    transaction.on_commit(lambda: broadcast(group, event))
-
-
-def broadcast(group: str, event: dict) -> None:
-    """Send an event to a group, from synchronous code.
-
-    In a worker thread of a server's event loop (a socket's or a page's database
-    work), the event is handed to that loop and the thread goes on at once:
-    waiting for the loop would hold the one database thread the sockets of a
-    process share while the loop is busy with them. One sender per loop keeps the
-    events in the order they were committed. Elsewhere (a command, the worker,
-    a test) it is sent before returning.
-    """
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    loop = _serving_loop()
-    if loop is None:
-        async_to_sync(layer.group_send)(group, event)
-        return
-    loop.call_soon_threadsafe(_outbox_put, loop, layer, group, event)
-
-
-def _serving_loop() -> asyncio.AbstractEventLoop | None:
-    """The running event loop that handed this thread its work, if any."""
-    if getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) != os.getpid():
-        return None
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is None or loop.is_closed() or not loop.is_running():
-        return None
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return loop
-    return None  # on the loop itself; async_to_sync refuses that anyway
-
-
-_outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _outbox_put(loop, layer, group: str, event: dict) -> None:
-    outbox = _outboxes.setdefault(loop, {"events": collections.deque(), "sender": None})
-    outbox["events"].append((layer, group, event))
-    if outbox["sender"] is None or outbox["sender"].done():
-        outbox["sender"] = loop.create_task(_outbox_send(outbox))
-
-
-async def _outbox_send(outbox: dict) -> None:
-    events = outbox["events"]
-    try:
-        while events:
-            layer, group, event = events.popleft()
-            try:
-                await layer.group_send(group, event)
-            except Exception:
-                # Only a signal is lost: the sockets' ticks read the database again.
-                logger.exception("group_send failed")
-    finally:
-        # Holding no task lets a finished loop (a test's) be collected.
-        outbox["sender"] = None
+# --- broadcasting ---------------------------------------------------------------
 
 
 def _queue_changed_on_commit(*hotline_ids: int) -> None:
     # The change's id lets every socket that hears it share one read of the queue.
     change = uuid.uuid4().hex
     for hotline_id in set(hotline_ids):
-        _group_send_on_commit(
+        broadcast_on_commit(
             groups.hotline_queue_group(hotline_id), {"type": "queue.changed", "change": change}
         )
     # Central consoles see provincial overflow too, so every change concerns them.
-    _group_send_on_commit(
+    broadcast_on_commit(
         groups.central_overflow_group(), {"type": "queue.changed", "change": change}
     )
 
 
 def _state_changed_on_commit(conversation: Conversation) -> None:
-    _group_send_on_commit(
+    broadcast_on_commit(
         groups.conversation_group(conversation.pk),
         {
             "type": "chat.state",
@@ -528,7 +455,7 @@ def message_post(
         client_id=client_id,
         created_at=at,
     )
-    _group_send_on_commit(
+    broadcast_on_commit(
         groups.conversation_group(conversation_uuid),
         {"type": "chat.message", "message": message_payload(message)},
     )
@@ -808,7 +735,7 @@ def conversation_set_risk(*, user, conversation_id, risk: str) -> Conversation:
         return conversation
     conversation.risk = risk
     conversation.save(update_fields=["risk"])
-    _group_send_on_commit(
+    broadcast_on_commit(
         groups.conversation_group(conversation.pk),
         {"type": "chat.info", "conversation": str(conversation.pk)},
     )
@@ -833,18 +760,20 @@ def _conversation_for_case(*, user, conversation_id) -> Conversation:
 
 
 def _link(*, user, conversation: Conversation, case, at: datetime.datetime) -> None:
+    from cases.audit import case_event_record
     from cases.models import CaseEvent
 
     conversation.case = case
     conversation.save(update_fields=["case"])
-    CaseEvent.objects.create(
+    case_event_record(
         case=case,
         actor=user,
         action=CaseEvent.Action.CONVERSATION_LINKED,
-        detail={"conversation": str(conversation.pk), "channel": conversation.channel},
+        conversation=str(conversation.pk),
+        channel=conversation.channel,
         at=at,
     )
-    _group_send_on_commit(
+    broadcast_on_commit(
         groups.conversation_group(conversation.pk),
         {"type": "chat.info", "conversation": str(conversation.pk)},
     )

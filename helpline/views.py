@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from cases.models import CaseEvent
-from cases.selectors import case_get_for_user
+from cases.selectors import case_get_for_user, case_read_audit
 from helpline.access import hotline_staff_required, supervisor_required
 from helpline.models import CannedResponse, Conversation, Message
 from helpline.selectors import canned_responses_editable_by
@@ -62,7 +62,7 @@ def home(request):
     if user.is_hotline_staff:
         return redirect("cases:list")
     if user.is_liaison:
-        return redirect("escalation:queue")
+        return redirect("liaison:queue")
     if user.is_staff:
         return redirect("admin:index")
     return redirect("logout_page")
@@ -77,9 +77,7 @@ def case_transcript(request, case_id: int):
     """
     with transaction.atomic():
         case = case_get_for_user(user=request.user, case_id=case_id)
-        CaseEvent.objects.create(
-            case=case, actor=request.user, action=CaseEvent.Action.TRANSCRIPT_VIEWED
-        )
+        case_read_audit(case=case, user=request.user, action=CaseEvent.Action.TRANSCRIPT_VIEWED)
         conversations = list(
             Conversation.objects.filter(case=case)
             .order_by("created_at")

@@ -13,8 +13,6 @@ import datetime
 import logging
 import uuid
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -25,8 +23,10 @@ from django.utils.translation import gettext_noop
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from cases.audit import case_event_record
 from cases.models import CaseEvent
-from helpline import conversations as chat
+from helpline import conversations
+from helpline.broadcast import broadcast_on_commit
 from helpline.groups import staff_group
 from helpline.models import (
     Channel,
@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 # client_id of an inbound SMS's chat message: derived from the MessageSid, so a
 # repeated webhook maps to the same message even past the SmsMessage check.
 SMS_CLIENT_ID_NAMESPACE = uuid.UUID("6f1e0d1c-8a43-4c55-9a3e-5b0c2f7a9e11")
-OPEN_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
+LIVE_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
 # Twilio errors that will fail again however often they are retried
 # (invalid or unsubscribed number, unreachable destination...): 4xx but 429.
 RETRYABLE_HTTP_STATUSES = {429}
@@ -157,18 +157,8 @@ def _province_of(hotline: Hotline) -> str:
 
 def _push_to_staff(user_id: int | None, frame: dict) -> None:
     """Tell one operator's consoles, after commit; the channel layer only signals."""
-    if user_id is None:
-        return
-
-    def send():
-        try:
-            async_to_sync(get_channel_layer().group_send)(
-                staff_group(user_id), {"type": "console.push", "frame": frame}
-            )
-        except Exception:
-            logger.exception("console push failed")
-
-    transaction.on_commit(send)
+    if user_id is not None:
+        broadcast_on_commit(staff_group(user_id), {"type": "console.push", "frame": frame})
 
 
 # ---------------------------------------------------------------- voice webhooks
@@ -206,7 +196,7 @@ def call_receive(
 
 
 def _call_conversation_start(call: Call, *, risk: str, at: datetime.datetime) -> Conversation:
-    conversation, _token = chat.conversation_start(
+    conversation, _token = conversations.conversation_start(
         channel=Channel.VOICE,
         hotline=call.hotline,
         province_code=_province_of(call.hotline),
@@ -259,8 +249,8 @@ def _conversation_close(conversation_id, *, reason: str) -> None:
     """
     try:
         with transaction.atomic():
-            chat.conversation_end(conversation_id=conversation_id, reason=reason)
-    except (TransitionNotAllowed, ConcurrentTransition, chat.ConversationNotFound):
+            conversations.conversation_end(conversation_id=conversation_id, reason=reason)
+    except (TransitionNotAllowed, ConcurrentTransition, conversations.ConversationNotFound):
         # Someone else moved it at the same moment; their change stands.
         pass
 
@@ -486,7 +476,7 @@ def sms_receive(
             phone=phone,
             called_number=called,
             conversation__channel=Channel.SMS,
-            conversation__state__in=OPEN_STATES,
+            conversation__state__in=LIVE_STATES,
             last_inbound_at__gte=window_start,
         )
         .order_by("-last_inbound_at")
@@ -502,25 +492,25 @@ def sms_receive(
         contact.save(update_fields=["last_inbound_at"])
         try:
             with transaction.atomic():
-                message, _created = chat.message_post(
+                message, _created = conversations.message_post(
                     conversation_id=contact.conversation_id,
                     sender=Sender.YOUTH,
                     body=text or "…",
                     client_id=client_id,
                     at=at,
                 )
-        except chat.ConversationClosed:
+        except conversations.ConversationClosed:
             # The operator ended it between the lookup and now: the text opens a new one.
             message = None
     if message is None:
         hotline = route_sms(called_number=called_number, at=at)
-        conversation, _token = chat.conversation_start(
+        conversation, _token = conversations.conversation_start(
             channel=Channel.SMS, hotline=hotline, province_code=_province_of(hotline), at=at
         )
         contact = PhoneContact.objects.create(
             conversation=conversation, phone=phone, called_number=called, last_inbound_at=at
         )
-        message, _created = chat.message_post(
+        message, _created = conversations.message_post(
             conversation_id=conversation.pk,
             sender=Sender.YOUTH,
             body=text or "…",
@@ -862,11 +852,11 @@ def phone_reveal(*, user, conversation_id) -> str | None:
     at = timezone.now()
     PhoneReveal.objects.create(conversation_uuid=conversation.pk, actor=user, at=at)
     if conversation.case_id is not None:
-        CaseEvent.objects.create(
+        case_event_record(
             case_id=conversation.case_id,
             actor=user,
             action=CaseEvent.Action.PHONE_REVEALED,
-            detail={"conversation": str(conversation.pk)},
+            conversation=str(conversation.pk),
             at=at,
         )
     return phone_decrypt(contact.phone.number_encrypted)

@@ -36,16 +36,16 @@ def escalation(op_hanoi, make_case):
 
 def liaison_attempt(client, page: str, escalation: Escalation):
     if page == "queue":
-        return client.get(reverse("escalation:queue"))
+        return client.get(reverse("liaison:queue"))
     if page == "detail":
-        return client.get(reverse("escalation:detail", args=[escalation.pk]))
+        return client.get(reverse("liaison:detail", args=[escalation.pk]))
     if page == "act":
         return client.post(
-            reverse("escalation:act", args=[escalation.pk]),
+            reverse("liaison:act", args=[escalation.pk]),
             {"transition": "acknowledge", "state": escalation.state, "text": ""},
         )
     return client.post(
-        reverse("escalation:message", args=[escalation.pk]), {"body": "Chúng tôi đã nhận"}
+        reverse("liaison:message", args=[escalation.pk]), {"body": "Chúng tôi đã nhận"}
     )
 
 
@@ -122,8 +122,8 @@ def test_it_does_not_widen_a_liaison_with_a_global_permission_or_superuser_statu
 def test_it_gives_a_superuser_administrator_no_escalation(client, administrator, escalation):
     assert administrator.is_superuser
     client.force_login(administrator)
-    assert client.get(reverse("escalation:queue")).status_code == 403
-    assert client.get(reverse("escalation:detail", args=[escalation.pk])).status_code == 403
+    assert client.get(reverse("liaison:queue")).status_code == 403
+    assert client.get(reverse("liaison:detail", args=[escalation.pk])).status_code == 403
     assert client.get(reverse("escalations:detail", args=[escalation.pk])).status_code == 403
     assert list(escalations_visible_to(user=administrator)) == []
     with pytest.raises(Http404):
@@ -266,7 +266,7 @@ def test_it_shows_a_liaison_only_what_was_sent(client, op_hanoi, liaison_a05, ri
     escalation_message_send(user=op_hanoi, escalation_id=escalation.pk, body="TRAO-ĐỔI-A05")
 
     client.force_login(liaison_a05)
-    page = client.get(reverse("escalation:detail", args=[escalation.pk])).content.decode()
+    page = client.get(reverse("liaison:detail", args=[escalation.pk])).content.decode()
 
     assert "GỬI-A05" in page
     assert "TRAO-ĐỔI-A05" in page
@@ -286,7 +286,7 @@ def test_it_shows_an_attached_transcript_escaped_and_audits_the_read(
 ):
     escalation = escalate(rich_case, by=op_hanoi, shared_items=["transcript"])
     client.force_login(liaison_a05)
-    page = client.get(reverse("escalation:detail", args=[escalation.pk])).content.decode()
+    page = client.get(reverse("liaison:detail", args=[escalation.pk])).content.decode()
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt; TIN-NHẮN" in page
     assert "<script>alert(1)" not in page

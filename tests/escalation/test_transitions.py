@@ -20,7 +20,7 @@ from escalation.models import (
 )
 from escalation.selectors import liaison_queue_items
 from escalation.services import EscalationError, StaleEscalationError, escalation_transition
-from helpline.services import staff_create
+from helpline.staff import staff_create
 from tests.escalation.helpers import T0, agency, escalate
 
 S = EscalationState
@@ -315,7 +315,7 @@ def test_it_shows_the_stale_refusal_on_the_liaison_page(
     escalation_transition(user=liaison_a05, escalation_id=escalation.pk, transition="acknowledge")
     client.force_login(second_a05_liaison)
     response = client.post(
-        reverse("escalation:act", args=[escalation.pk]),
+        reverse("liaison:act", args=[escalation.pk]),
         {"transition": "acknowledge", "state": "sent", "text": ""},
         follow=True,
     )

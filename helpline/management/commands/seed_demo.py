@@ -11,7 +11,7 @@ from cases.models import Category
 from escalation.models import Agency
 from helpline.models import Hotline, Role, User
 from helpline.reference_data import categories_sync, hotlines_sync
-from helpline.services import staff_create
+from helpline.staff import staff_create
 
 DEMO_PASSWORD = "helpline-demo-2026"  # noqa: S105 - only set while DEBUG is on
 
