@@ -219,6 +219,7 @@ class CaseEvent(models.Model):
         TRANSITIONED = "transitioned", _("Chuyển trạng thái")
         NOTE_ADDED = "note_added", _("Thêm ghi chú")
         CONVERSATION_LINKED = "conversation_linked", _("Gắn cuộc trao đổi")
+        CONVERSATION_UNLINKED = "conversation_unlinked", _("Chuyển cuộc trao đổi sang hồ sơ khác")
         TRANSCRIPT_VIEWED = "transcript_viewed", _("Xem nội dung trao đổi")
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")

@@ -378,3 +378,69 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ChatStartAttempt(models.Model):
+    """A web chat started from a network, kept as a keyed hash for an hour to limit floods."""
+
+    address_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["address_hash", "at"])]
+
+    def __str__(self) -> str:
+        return f"start at {self.at:%H:%M:%S}"
+
+
+class ConversationRead(models.Model):
+    """A conversation's history delivered to a member of staff over a socket: an audited read.
+
+    Kept by the conversation's id, not a foreign key, so the record of who read
+    a conversation outlives the conversation when retention deletes it.
+    """
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("Nhận cuộc trao đổi")
+        REOPENED = "reopened", _("Mở lại bảng điều khiển")
+        SYNC = "sync", _("Đồng bộ lại")
+        MONITOR = "monitor", _("Giám sát")
+
+    conversation_uuid = models.UUIDField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    first_seq = models.PositiveIntegerField()
+    last_seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.conversation_uuid} {self.first_seq}-{self.last_seq}"
+
+
+class MonitoringSession(models.Model):
+    """A supervisor watching a conversation live: who, which, from when until when."""
+
+    class EndReason(models.TextChoices):
+        STOPPED = "stopped", _("Giám sát viên dừng")
+        CONSOLE_CLOSED = "console_closed", _("Đóng bảng điều khiển")
+        CONVERSATION_CLOSED = "conversation_closed", _("Cuộc trao đổi kết thúc")
+        ACCESS_LOST = "access_lost", _("Hết quyền xem")
+        EXPIRED = "expired", _("Mất kết nối")
+
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    conversation_uuid = models.UUIDField(db_index=True)
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"monitoring {self.conversation_uuid} by {self.supervisor_id}"

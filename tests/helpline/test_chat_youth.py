@@ -269,7 +269,7 @@ async def test_it_closes_a_flood_with_4429_and_keeps_what_came_before():
     assert len(await messages(youth.started["conversation"])) == 3
 
 
-@override_settings(CHAT_MAX_CHATS_PER_IP=2)
+@override_settings(CHAT_MAX_QUEUED_PER_ADDRESS=2)
 async def test_it_caps_open_chats_per_address():
     first = await start_chat(address="10.1.1.1")
     second = await start_chat(address="10.1.1.1")
