@@ -16,7 +16,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -31,20 +30,15 @@ from helpline.groups import staff_group
 from helpline.models import (
     Channel,
     Conversation,
-    ConversationState,
     Hotline,
     Message,
-    PresenceStatus,
     Risk,
-    Role,
     Sender,
 )
-from helpline.presence import staff_online
 from telephony import twiml
 from telephony.models import (
     Call,
     CallStatus,
-    OperatorEndpoint,
     PhoneContact,
     PhoneNumber,
     PhoneReveal,
@@ -53,7 +47,21 @@ from telephony.models import (
     Voicemail,
 )
 from telephony.phone import phone_decrypt, phone_encrypt, phone_lookup_hash, phone_normalize
-from telephony.selectors import phone_conversation_get_for_user
+from telephony.selectors import (
+    call_for_conversation,
+    call_for_sid,
+    operator_endpoint_for,
+    phone_contact_for,
+    phone_contact_get,
+    phone_conversation_get_for_user,
+    province_code_for,
+    route_call,
+    route_sms,
+    sms_contact_continuing,
+    sms_for_sid,
+    sms_ids_awaiting_send,
+    voicemails_past_retention,
+)
 from telephony.twilio_client import TwilioNotConfigured, twilio_rest_client
 
 logger = logging.getLogger(__name__)
@@ -61,72 +69,12 @@ logger = logging.getLogger(__name__)
 # client_id of an inbound SMS's chat message: derived from the MessageSid, so a
 # repeated webhook maps to the same message even past the SmsMessage check.
 SMS_CLIENT_ID_NAMESPACE = uuid.UUID("6f1e0d1c-8a43-4c55-9a3e-5b0c2f7a9e11")
-LIVE_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
 # Twilio errors that will fail again however often they are retried
 # (invalid or unsubscribed number, unreachable destination...): 4xx but 429.
 RETRYABLE_HTTP_STATUSES = {429}
 
 
 # ---------------------------------------------------------------- routing
-
-
-def hotline_for_number(called_number: str) -> Hotline | None:
-    """The hotline whose public number was called, comparing normalised numbers."""
-    wanted = phone_normalize(called_number)
-    if not wanted:
-        return None
-    for hotline in Hotline.objects.exclude(voice_number=""):
-        if phone_normalize(hotline.voice_number) == wanted:
-            return hotline
-    return None
-
-
-def central_hotline() -> Hotline:
-    return Hotline.objects.get(code=settings.CENTRAL_HOTLINE_CODE)
-
-
-def hotline_has_available_staff(hotline: Hotline, *, at: datetime.datetime) -> bool:
-    """Someone of this hotline is at the console and available (a fresh heartbeat).
-
-    Busy operators count: the call waits in the queue for the first free one,
-    like a chat. Only an empty console room sends callers to voicemail.
-    """
-    return (
-        staff_online(hotline=hotline, status=PresenceStatus.AVAILABLE, at=at)
-        .filter(role__in=(Role.OPERATOR, Role.SUPERVISOR))
-        .exists()
-    )
-
-
-def route_call(*, called_number: str, at: datetime.datetime) -> tuple[Hotline, bool, bool]:
-    """Pick the hotline for a call: (hotline, rerouted_to_central, someone_can_answer).
-
-    A closed or unknown hotline hands over to central, which is open 24/7. An
-    open provincial hotline with nobody available also hands over to central
-    when someone is there; otherwise the caller leaves a voicemail.
-    """
-    hotline = hotline_for_number(called_number)
-    if hotline is not None and not hotline.is_central and hotline.is_open(at):
-        if hotline_has_available_staff(hotline, at=at):
-            return hotline, False, True
-        central = central_hotline()
-        if hotline_has_available_staff(central, at=at):
-            return central, True, True
-        return hotline, False, False
-    central = hotline if hotline is not None and hotline.is_central else central_hotline()
-    return (
-        central,
-        hotline is None or not hotline.is_central,
-        hotline_has_available_staff(central, at=at),
-    )
-
-
-def route_sms(*, called_number: str, at: datetime.datetime) -> Hotline:
-    """SMS wait for whoever comes next, so only opening hours matter."""
-    hotline = hotline_for_number(called_number)
-    if hotline is not None and hotline.is_open(at):
-        return hotline
-    return central_hotline()
 
 
 def queue_name_for(hotline: Hotline) -> str:
@@ -151,10 +99,6 @@ def phone_number_get_or_create(number: str) -> PhoneNumber:
         return PhoneNumber.objects.get(number_hash=number_hash)
 
 
-def _province_of(hotline: Hotline) -> str:
-    return "" if hotline.is_central else hotline.code
-
-
 def _push_to_staff(user_id: int | None, frame: dict) -> None:
     """Tell one operator's consoles, after commit; the channel layer only signals."""
     if user_id is not None:
@@ -169,7 +113,7 @@ def call_receive(
     *, call_sid: str, from_number: str, called_number: str, at: datetime.datetime | None = None
 ) -> Call:
     """Record an incoming call once, and decide whether it queues or goes to voicemail."""
-    existing = Call.objects.filter(call_sid=call_sid).first()
+    existing = call_for_sid(call_sid=call_sid)
     if existing is not None:
         return existing
     at = at or timezone.now()
@@ -199,7 +143,7 @@ def _call_conversation_start(call: Call, *, risk: str, at: datetime.datetime) ->
     conversation, _token = conversations.conversation_start(
         channel=Channel.VOICE,
         hotline=call.hotline,
-        province_code=_province_of(call.hotline),
+        province_code=province_code_for(hotline=call.hotline),
         risk=risk,
         at=at,
     )
@@ -227,10 +171,6 @@ def call_enqueue(*, call_sid: str, digits: str, at: datetime.datetime | None = N
     call.queued_at = at
     call.save(update_fields=["conversation", "pressed_danger", "status", "queued_at"])
     return call
-
-
-def call_for_sid(call_sid: str) -> Call | None:
-    return Call.objects.select_related("conversation", "hotline").filter(call_sid=call_sid).first()
 
 
 def _seconds(raw) -> int | None:
@@ -458,30 +398,19 @@ def sms_receive(
     at: datetime.datetime | None = None,
 ) -> tuple[SmsMessage, bool]:
     """Store an incoming SMS once, in the open conversation with this number or a new one."""
-    existing = SmsMessage.objects.filter(message_sid=message_sid).first()
+    existing = sms_for_sid(message_sid=message_sid)
     if existing is not None:
         return existing, False
     at = at or timezone.now()
     phone = phone_number_get_or_create(from_number)
     # One lock per number: two texts arriving together must not open two conversations.
     PhoneNumber.objects.select_for_update().filter(pk=phone.pk).first()
-    existing = SmsMessage.objects.filter(message_sid=message_sid).first()
+    existing = sms_for_sid(message_sid=message_sid)
     if existing is not None:
         return existing, False
     called = phone_normalize(called_number)[:20]
     window_start = at - datetime.timedelta(seconds=settings.SMS_CONTINUATION_WINDOW_SECONDS)
-    contact = (
-        PhoneContact.objects.select_related("conversation")
-        .filter(
-            phone=phone,
-            called_number=called,
-            conversation__channel=Channel.SMS,
-            conversation__state__in=LIVE_STATES,
-            last_inbound_at__gte=window_start,
-        )
-        .order_by("-last_inbound_at")
-        .first()
-    )
+    contact = sms_contact_continuing(phone=phone, called_number=called, since=window_start)
     text = (body or "").strip()
     if media_count:
         text = (text + "\n" + MEDIA_NOTICE % {"count": media_count}).strip()
@@ -505,7 +434,10 @@ def sms_receive(
     if message is None:
         hotline = route_sms(called_number=called_number, at=at)
         conversation, _token = conversations.conversation_start(
-            channel=Channel.SMS, hotline=hotline, province_code=_province_of(hotline), at=at
+            channel=Channel.SMS,
+            hotline=hotline,
+            province_code=province_code_for(hotline=hotline),
+            at=at,
         )
         contact = PhoneContact.objects.create(
             conversation=conversation, phone=phone, called_number=called, last_inbound_at=at
@@ -601,20 +533,6 @@ def _sms_status_push(sms: SmsMessage) -> None:
 # ---------------------------------------------------------------- outside webhooks
 
 
-def operator_endpoint_for(user) -> tuple[str, str]:
-    """(kind, address) where this member of staff takes calls."""
-    endpoint = OperatorEndpoint.objects.filter(user=user).first()
-    is_phone = endpoint is not None and endpoint.kind == OperatorEndpoint.Kind.PHONE
-    if is_phone and endpoint.phone_encrypted:
-        return "phone", phone_decrypt(endpoint.phone_encrypted)
-    return "client", softphone_identity(user)
-
-
-def softphone_identity(user) -> str:
-    """The browser softphone's identity: an id, never a name."""
-    return f"staff-{user.pk}"
-
-
 CALL_CONNECT_FAILED_NOTICE = gettext_noop(
     "Không chuyển được cuộc gọi tới máy của bạn. Người gọi vẫn đang chờ; hãy bấm “Kết nối lại”."
 )
@@ -626,9 +544,7 @@ def call_connect_operator(*, conversation_id, operator) -> Call | None:
     Runs after the accept committed, never inside a webhook. A failure is shown
     on the operator's console; the caller keeps waiting and the operator can retry.
     """
-    call = (
-        Call.objects.select_related("conversation").filter(conversation_id=conversation_id).first()
-    )
+    call = call_for_conversation(conversation_id=conversation_id)
     if call is None or call.conversation.operator_id != operator.pk:
         return None
     if call.status == CallStatus.VOICEMAIL or call.is_terminal:
@@ -645,7 +561,7 @@ def call_connect_operator(*, conversation_id, operator) -> Call | None:
             },
         )
         return call
-    kind, address = operator_endpoint_for(operator)
+    kind, address = operator_endpoint_for(user=operator)
     document = twiml.twiml_dial_operator(
         conversation_id=conversation_id,
         endpoint_kind=kind,
@@ -735,7 +651,7 @@ def sms_send(*, sms_id: int, stale_before: datetime.datetime | None = None) -> S
     sms = _sms_claim(sms_id, stale_before=stale_before)
     if sms is None:
         return None
-    contact = PhoneContact.objects.select_related("phone").get(conversation=sms.conversation)
+    contact = phone_contact_get(conversation=sms.conversation)
     sid = resource_status = ""
     error_code, permanent = "", False
     try:
@@ -803,16 +719,8 @@ def sms_retry_pending(*, at: datetime.datetime | None = None) -> int:
     """Send again every outgoing SMS left pending (or stuck sending for 5 minutes)."""
     at = at or timezone.now()
     stale_before = at - datetime.timedelta(minutes=5)
-    ids = list(
-        SmsMessage.objects.filter(
-            Q(status=SmsStatus.PENDING) | Q(status=SmsStatus.SENDING, updated_at__lt=stale_before),
-            direction=SmsMessage.Direction.OUTBOUND,
-            message__isnull=False,
-            attempts__lt=settings.SMS_SEND_MAX_ATTEMPTS,
-        ).values_list("pk", flat=True)
-    )
     sent = 0
-    for sms_id in ids:
+    for sms_id in sms_ids_awaiting_send(stale_before=stale_before):
         sms = sms_send(sms_id=sms_id, stale_before=stale_before)
         if sms is not None and sms.message_sid:
             sent += 1
@@ -824,7 +732,7 @@ def voicemails_purge(*, at: datetime.datetime | None = None) -> int:
     at = at or timezone.now()
     client = twilio_rest_client()
     deleted = 0
-    for voicemail in Voicemail.objects.filter(deleted_at__isnull=True, delete_after__lte=at):
+    for voicemail in voicemails_past_retention(at=at):
         try:
             client.recordings(voicemail.recording_sid).delete()
         except TwilioRestException as exc:
@@ -846,7 +754,7 @@ def phone_reveal(*, user, conversation_id) -> str | None:
     conversation = phone_conversation_get_for_user(user=user, conversation_id=conversation_id)
     if not user.is_supervisor:
         raise PermissionDenied
-    contact = PhoneContact.objects.select_related("phone").filter(conversation=conversation).first()
+    contact = phone_contact_for(conversation=conversation)
     if contact is None:
         return None
     at = timezone.now()

@@ -12,7 +12,11 @@ from twilio.jwt.access_token.grants import VoiceGrant
 from helpline.access import hotline_staff_required
 from telephony import services
 from telephony.models import Call, SmsMessage
-from telephony.selectors import phone_conversation_get_for_user, phone_masked_for
+from telephony.selectors import (
+    phone_conversation_get_for_user,
+    phone_masked_for,
+    softphone_identity,
+)
 
 VOICE_TOKEN_TTL_SECONDS = 3600
 
@@ -34,7 +38,7 @@ def voice_token(request):
             },
             status=503,
         )
-    identity = services.softphone_identity(request.user)
+    identity = softphone_identity(user=request.user)
     token = AccessToken(
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_API_KEY_SID,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from helpline.selectors import queue_position
-from telephony import services, twiml
+from telephony import selectors, services, twiml
 from telephony.models import CallStatus
 from telephony.phone import phone_keys_configured
 
@@ -119,7 +119,7 @@ def voice_gather(request):
 
 @twilio_webhook("CallSid")
 def voice_wait(request):
-    call = services.call_for_sid(request.POST.get("CallSid", ""))
+    call = selectors.call_for_sid(call_sid=request.POST.get("CallSid", ""))
     if call is None or call.conversation is None:
         return xml(twiml.twiml_hold(position=None))
     position = queue_position(conversation_id=call.conversation_id)
