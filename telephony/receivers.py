@@ -12,7 +12,7 @@ from django.dispatch import receiver
 
 from helpline.models import Channel
 from helpline.signals import conversation_accepted, operator_message_posted
-from telephony import services
+from telephony import calls, services
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def connect_accepted_call(sender, conversation, operator, **kwargs) -> None:
 
     def connect() -> None:
         try:
-            services.call_connect_operator(conversation_id=conversation_id, operator=operator)
+            calls.call_connect_operator(conversation_id=conversation_id, operator=operator)
         except Exception:
             # The accept stands; the operator can reconnect from the console.
             logger.exception("call connect crashed")

@@ -10,7 +10,7 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from helpline.access import hotline_staff_required
-from telephony import services
+from telephony import calls, services
 from telephony.models import Call, SmsMessage
 from telephony.selectors import (
     phone_conversation_get_for_user,
@@ -153,7 +153,7 @@ def call_reconnect(request, conversation_id):
     )
     if conversation.operator_id != request.user.pk:
         raise PermissionDenied
-    call = services.call_connect_operator(conversation_id=conversation.pk, operator=request.user)
+    call = calls.call_connect_operator(conversation_id=conversation.pk, operator=request.user)
     if call is None:
         return JsonResponse({"error": "not_found"}, status=404)
     return JsonResponse(
