@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from telephony.calls import voicemails_purge
-from telephony.services import sms_retry_pending
+from telephony.sms import sms_retry_pending
 
 
 def twilio_rest_configured() -> bool:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from helpline.selectors import queue_position
-from telephony import calls, selectors, services, twiml
+from telephony import calls, selectors, services, sms, twiml
 from telephony.models import CallStatus
 from telephony.phone import phone_keys_configured
 
@@ -198,7 +198,7 @@ def voice_outgoing(request):
 @twilio_webhook("MessageSid", "From", "To")
 def sms_incoming(request):
     post = request.POST
-    services.sms_receive(
+    sms.sms_receive(
         message_sid=post["MessageSid"],
         from_number=post.get("From", ""),
         called_number=post.get("To", ""),
@@ -211,7 +211,7 @@ def sms_incoming(request):
 @twilio_webhook("MessageSid", "MessageStatus")
 def sms_status(request):
     post = request.POST
-    services.sms_status_update(
+    sms.sms_status_update(
         message_sid=post["MessageSid"],
         status=post["MessageStatus"],
         error_code=post.get("ErrorCode", ""),
