@@ -172,6 +172,15 @@ def sms_for_sid(*, message_sid: str) -> SmsMessage | None:
     return SmsMessage.objects.filter(message_sid=message_sid).first()
 
 
+def sms_of_conversation(*, conversation: Conversation) -> QuerySet[SmsMessage]:
+    """The texts of a conversation that carry a chat message, in the message order."""
+    return (
+        SmsMessage.objects.filter(conversation=conversation, message__isnull=False)
+        .select_related("message")
+        .order_by("message__seq")
+    )
+
+
 def sms_contact_continuing(
     *, phone: PhoneNumber, called_number: str, since: datetime.datetime
 ) -> PhoneContact | None:

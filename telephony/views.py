@@ -11,10 +11,11 @@ from twilio.jwt.access_token.grants import VoiceGrant
 
 from helpline.access import hotline_staff_required
 from telephony import calls, services
-from telephony.models import Call, SmsMessage
 from telephony.selectors import (
+    call_for_conversation,
     phone_conversation_get_for_user,
     phone_masked_for,
+    sms_of_conversation,
     softphone_identity,
 )
 
@@ -76,7 +77,7 @@ def _iso(value):
 
 
 def _call_state(conversation) -> dict | None:
-    call = Call.objects.filter(conversation=conversation).first()
+    call = call_for_conversation(conversation_id=conversation.pk)
     if call is None:
         return None
     return {
@@ -106,11 +107,7 @@ def phone_state(request, conversation_id):
     conversation = phone_conversation_get_for_user(
         user=request.user, conversation_id=conversation_id
     )
-    sms = (
-        SmsMessage.objects.filter(conversation=conversation, message__isnull=False)
-        .select_related("message")
-        .order_by("message__seq")
-    )
+    sms = sms_of_conversation(conversation=conversation)
     return JsonResponse(
         {
             "conversation": str(conversation.pk),
