@@ -6,7 +6,8 @@ provincial ones waiting in the overflow queue. Anything else is missing (404).
 
 The rest serves the webhooks and the services: which hotline answers a number,
 the call or SMS a Twilio id names, where an operator takes calls, and what the
-worker's jobs still have to do.
+worker's jobs still have to do. These take no user: Twilio or the worker is
+asking, or the conversation has already come through the door above.
 """
 
 import datetime
