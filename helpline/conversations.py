@@ -226,7 +226,9 @@ def _chat_start_allowed(address_hash: str, at: datetime.datetime) -> None:
         # Two starts from one address at once must not both slip under the limit.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(address_hash[:15], 16)])
-    starts = ChatStartAttempt.objects.filter(address_hash=address_hash)
+    starts = ChatStartAttempt.objects.filter(
+        address_hash=address_hash, kind=ChatStartAttempt.Kind.START
+    )
     minute_ago = at - datetime.timedelta(seconds=60)
     hour_ago = at - datetime.timedelta(seconds=3600)
     if (
@@ -271,11 +273,16 @@ def conversation_start(
     risk: str = "",
     at: datetime.datetime | None = None,
     client_address: str | None = None,
+    danger: bool = False,
+    left_message: bool = False,
 ) -> tuple[Conversation, str | None]:
     """Put a new conversation in a hotline's queue.
 
     A web chat gets a secret token (256 bits) for resuming; only its SHA-256
     hash is stored. No hotline means the province's hotline, or central.
+    danger: the young person said they are in danger now (imminent risk, and
+    central sees it at once). left_message: nobody could answer, so the young
+    person leaves a message and comes back later to read the answer.
     """
     if channel not in Channel.values:
         raise InvalidField(_("Kênh không hợp lệ."), field="channel")
@@ -299,7 +306,10 @@ def conversation_start(
         created_at=at,
         queued_at=at,
         overflow_at=_overflow_at(hotline, at),
+        left_message=left_message and channel == Channel.WEBCHAT,
     )
+    if danger:
+        _mark_danger(conversation, at)
     if channel == Channel.WEBCHAT:
         if client_address:
             address_hash = client_address_hash(client_address)
@@ -308,9 +318,12 @@ def conversation_start(
             conversation.youth_ip_hash = address_hash
         token = secrets.token_urlsafe(32)
         conversation.token_hash = token_hash(token)
-        conversation.token_expires_at = at + datetime.timedelta(
-            seconds=settings.CHAT_TOKEN_TTL_SECONDS
+        lifetime = (
+            settings.CHAT_LEFT_MESSAGE_TTL_SECONDS
+            if conversation.left_message
+            else settings.CHAT_TOKEN_TTL_SECONDS
         )
+        conversation.token_expires_at = at + datetime.timedelta(seconds=lifetime)
         conversation.youth_seen_at = at
     conversation.save()
     _queue_changed_on_commit(hotline.pk)
@@ -736,8 +749,12 @@ def conversations_abandon_stale(*, at: datetime.datetime | None = None) -> int:
     """Abandon queued web chats whose young person's socket has been gone too long."""
     at = at or timezone.now()
     cutoff = at - datetime.timedelta(seconds=queued_grace_seconds())
+    # A left message waits without its young person: that is the point of it.
     stale = Conversation.objects.filter(
-        state=ConversationState.QUEUED, channel=Channel.WEBCHAT, youth_seen_at__lt=cutoff
+        state=ConversationState.QUEUED,
+        channel=Channel.WEBCHAT,
+        youth_seen_at__lt=cutoff,
+        left_message=False,
     ).values_list("pk", flat=True)
     count = 0
     for conversation_id in list(stale):
@@ -753,14 +770,16 @@ def conversations_abandon_stale(*, at: datetime.datetime | None = None) -> int:
 
 @transaction.atomic
 def conversation_transfer(
-    *, user, conversation_id, hotline, at: datetime.datetime | None = None
+    *, user, conversation_id, hotline, note: str = "", at: datetime.datetime | None = None
 ) -> Conversation:
     """Send a conversation back into another hotline's queue, with its history.
 
     The operator who holds it may transfer it; a queued one may be moved by a
-    supervisor who sees it.
+    supervisor who sees it. The note is for the operator who takes it next, and
+    is never shown to the young person.
     """
     at = at or timezone.now()
+    note = text_checked(note or "", field="note", max_length=1000).strip()
     if not isinstance(hotline, Hotline):
         hotline = Hotline.objects.filter(code=str(hotline)).first()
         if hotline is None:
@@ -781,6 +800,9 @@ def conversation_transfer(
         raise InvalidHotline(_("Cuộc trao đổi đã ở tổng đài này."))
     from_hotline_id = conversation.hotline_id
     conversation.transfer(hotline=hotline, at=at, overflow_at=_overflow_at(hotline, at))
+    conversation.handover_note = note
+    if conversation.danger_at is not None and conversation.overflow_at is not None:
+        conversation.overflow_at = at  # still in danger: central sees it at once
     conversation.save(
         update_fields=[
             "state",
@@ -791,6 +813,7 @@ def conversation_transfer(
             "overflow_at",
             "transferred_from",
             "transfer_count",
+            "handover_note",
         ]
     )
     conversation.ended_reason = "transferred"  # on the wire only; the row keeps it empty
@@ -993,3 +1016,87 @@ def conversation_case_link(
             ) from None
     _link(user=user, conversation=conversation, case=case, at=at)
     return case
+
+
+# --- the young person's own actions -----------------------------------------------------
+
+
+def _mark_danger(conversation: Conversation, at: datetime.datetime) -> None:
+    conversation.risk = Risk.IMMINENT
+    conversation.danger_at = conversation.danger_at or at
+    if conversation.state == ConversationState.QUEUED and not conversation.hotline.is_central:
+        conversation.overflow_at = at
+
+
+@transaction.atomic
+def conversation_mark_danger(
+    *, conversation_id, at: datetime.datetime | None = None
+) -> Conversation:
+    """The young person pressed "I'm in danger now".
+
+    The conversation becomes imminent risk, so it goes to the top of the queue,
+    and a provincial one is shown to central at once. The operator who holds it
+    is told. Pressing again changes nothing but is answered the same.
+    """
+    at = at or timezone.now()
+    conversation = _lock(conversation_id)
+    if conversation.state in CLOSED_STATES:
+        raise ConversationClosed()
+    if conversation.danger_at is not None:
+        return conversation
+    _mark_danger(conversation, at)
+    conversation.save(update_fields=["risk", "danger_at", "overflow_at"])
+    broadcast_on_commit(
+        groups.conversation_group(conversation.pk),
+        {"type": "chat.danger", "conversation": str(conversation.pk)},
+    )
+    if conversation.state == ConversationState.QUEUED:
+        _queue_changed_on_commit(conversation.hotline_id)
+    return conversation
+
+
+def survey_submit(*, conversation_id, answers: dict, at: datetime.datetime | None = None) -> bool:
+    """Count the three after-chat answers, once per conversation, without linking them to it.
+
+    Returns False when the conversation already answered or has not ended.
+    """
+    from helpline.models import SurveyAnswer, SurveyResponse
+
+    at = at or timezone.now()
+    fields = ("felt_heard", "got_help", "would_return")
+    chosen = {field: answers.get(field) or "" for field in fields}
+    for field, value in chosen.items():
+        if value and value not in SurveyAnswer.values:
+            raise InvalidField(_("Câu trả lời không hợp lệ."), field=field)
+    with transaction.atomic():
+        conversation = _lock(conversation_id)
+        if conversation.state not in CLOSED_STATES or conversation.survey_answered:
+            return False
+        conversation.survey_answered = True
+        conversation.save(update_fields=["survey_answered"])
+        SurveyResponse.objects.create(
+            hotline_id=conversation.hotline_id,
+            channel=conversation.channel,
+            submitted_on=timezone.localdate(at),
+            **chosen,
+        )
+    return True
+
+
+@transaction.atomic
+def conversation_token_renew(*, conversation_id, at: datetime.datetime | None = None) -> str:
+    """A new resume token for a conversation reopened with its passphrase; the old one stops."""
+    at = at or timezone.now()
+    conversation = _lock(conversation_id)
+    token = secrets.token_urlsafe(32)
+    conversation.token_hash = token_hash(token)
+    lifetime = (
+        settings.CHAT_LEFT_MESSAGE_TTL_SECONDS
+        if conversation.left_message
+        else settings.CHAT_TOKEN_TTL_SECONDS
+    )
+    conversation.token_expires_at = max(
+        conversation.token_expires_at or at, at + datetime.timedelta(seconds=lifetime)
+    )
+    conversation.save(update_fields=["token_hash", "token_expires_at"])
+    return token

@@ -40,6 +40,9 @@ def queue_item(conversation: Conversation, *, user) -> dict:
         "age_group": conversation.age_group,
         "overflow": conversation.hotline_id != user.hotline_id,
         "transferred": conversation.transfer_count > 0,
+        "danger": conversation.danger_at is not None,
+        "left_message": conversation.left_message,
+        "returning": conversation.youth_identity_id is not None,
     }
 
 
@@ -71,6 +74,13 @@ def conversation_opened(conversation: Conversation, history: list[Message], *, k
         **case_fields(conversation),
         "youth_connected": conversation.channel == Channel.WEBCHAT
         and conversation.youth_seen_at is not None,
+        "danger": conversation.danger_at is not None,
+        "left_message": conversation.left_message,
+        "returning": conversation.youth_identity_id is not None,
+        "handover_note": conversation.handover_note,
+        "transferred_from": conversation.transferred_from.code
+        if conversation.transferred_from_id
+        else "",
         "messages": [message(row) for row in history],
     }
 
@@ -81,6 +91,8 @@ def conversation_info(conversation: Conversation) -> dict:
         "conversation": str(conversation.pk),
         "state": conversation.state,
         "risk": conversation.risk,
+        "danger": conversation.danger_at is not None,
+        "returning": conversation.youth_identity_id is not None,
         "hotline": conversation.hotline.code,
         **case_fields(conversation),
         "last_seq": conversation.last_seq,
@@ -110,4 +122,16 @@ def active_item(conversation: Conversation) -> dict:
         "operator": conversation.operator.username if conversation.operator else "",
         "answered_at": iso(conversation.answered_at),
         "age_group": conversation.age_group,
+    }
+
+
+def earlier_item(conversation: Conversation) -> dict:
+    """An earlier contact of the same young person: when, how, where; no text."""
+    return {
+        "conversation": str(conversation.pk),
+        "channel": conversation.channel,
+        "hotline": conversation.hotline.code,
+        "started_at": iso(conversation.created_at),
+        "state": conversation.state,
+        "case_reference": conversation.case.reference if conversation.case_id else "",
     }

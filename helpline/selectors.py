@@ -46,7 +46,9 @@ def conversation_get_for_user(
     *, user, conversation_id, for_update: bool = False, at: datetime.datetime | None = None
 ) -> Conversation:
     """Fetch one conversation the user may see, or raise Http404."""
-    queryset = conversations_visible_to(user=user, at=at).select_related("hotline", "case")
+    queryset = conversations_visible_to(user=user, at=at).select_related(
+        "hotline", "case", "transferred_from"
+    )
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     try:
@@ -328,3 +330,60 @@ def youth_conversation_changes(*, conversation_id, delivered: int, known):
     if conversation.last_seq > delivered:
         missed = messages_after(conversation_id=conversation_id, seq=delivered)
     return conversation.state, conversation.ended_reason, conversation.hotline_id, missed
+
+
+def earlier_contacts_for_staff(*, user, conversation_id) -> list[Conversation] | None:
+    """The young person's earlier contacts, for the operator who holds their conversation now.
+
+    The young person opened them to the operator by giving their passphrase, so
+    they are listed whichever hotline took them; None when this user does not
+    hold the conversation. Only when, how and where: no text.
+    """
+    from helpline.returning import earlier_contacts
+
+    conversation = (
+        conversations_visible_to(user=user).filter(pk=conversation_id, operator_id=user.pk).first()
+    )
+    if conversation is None:
+        return None
+    return earlier_contacts(conversation=conversation)
+
+
+def earlier_history_for_staff(*, user, conversation_id, earlier_id):
+    """The messages of one earlier contact of the young person this operator is talking to.
+
+    An audited read, like every history sent over a socket. None when the user
+    does not hold conversation_id or earlier_id is not the same young person's.
+    """
+    from django.db import transaction
+
+    from helpline.audit import conversation_read_record
+    from helpline.models import ConversationRead
+
+    with transaction.atomic():
+        current = (
+            conversations_visible_to(user=user)
+            .filter(pk=conversation_id, operator_id=user.pk)
+            .exclude(youth_identity=None)
+            .first()
+        )
+        if current is None:
+            return None
+        earlier = (
+            Conversation.objects.filter(pk=earlier_id, youth_identity_id=current.youth_identity_id)
+            .exclude(pk=current.pk)
+            .select_related("hotline", "case")
+            .first()
+        )
+        if earlier is None:
+            return None
+        history = messages_after(conversation_id=earlier.pk, seq=0)
+        if history:
+            conversation_read_record(
+                conversation=earlier,
+                actor=user,
+                kind=ConversationRead.Kind.EARLIER,
+                first_seq=history[0].seq,
+                last_seq=history[-1].seq,
+            )
+    return earlier, history

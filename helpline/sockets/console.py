@@ -54,6 +54,7 @@ class OperatorConsoleConsumer(StaffSocket):
         "active": "on_active",
         "monitor": "on_monitor",
         "unmonitor": "on_unmonitor",
+        "earlier": "on_earlier",
         "ping": "on_ping",
     }
     counts_as_message = ()
@@ -222,8 +223,9 @@ class OperatorConsoleConsumer(StaffSocket):
     async def on_transfer(self, frame):
         conversation_id = conversation_field(frame)
         hotline = required(frame, "hotline")
+        note = optional(frame, "note", default="")
         await database_sync_to_async(conversations.conversation_transfer)(
-            user=self.user, conversation_id=conversation_id, hotline=hotline
+            user=self.user, conversation_id=conversation_id, hotline=hotline, note=note
         )
         await self._let_go(conversation_id)
         await self.send_json(
@@ -348,6 +350,33 @@ class OperatorConsoleConsumer(StaffSocket):
         if conversation_id not in self.watching:
             raise conversations.ConversationNotFound()
         await self._stop_watching(conversation_id, MonitoringSession.EndReason.STOPPED)
+
+    async def on_earlier(self, frame):
+        """The earlier contacts of the young person in a held chat, or one of their histories."""
+        conversation_id = conversation_field(frame)
+        if frame.get("open") is None:
+            items = await database_sync_to_async(_earlier_items)(self.user, conversation_id)
+            if items is None:
+                raise conversations.ConversationNotFound()
+            await self.send_json(
+                {"type": "earlier", "conversation": conversation_id, "items": items}
+            )
+            return
+        earlier_id = conversation_field({"conversation": frame["open"]})
+        opened = await database_sync_to_async(selectors.earlier_history_for_staff)(
+            user=self.user, conversation_id=conversation_id, earlier_id=earlier_id
+        )
+        if opened is None:
+            raise conversations.ConversationNotFound()
+        earlier, history = opened
+        await self.send_json(
+            {
+                "type": "earlier_history",
+                "conversation": conversation_id,
+                "earlier": payloads.earlier_item(earlier),
+                "messages": [payloads.message(m) for m in history],
+            }
+        )
 
     # --- helpers ---
 
@@ -513,6 +542,13 @@ class OperatorConsoleConsumer(StaffSocket):
         if event["conversation"] in self.held or event["conversation"] in self.watching:
             await self._send_info(event["conversation"])
 
+    async def chat_danger(self, event):
+        """The young person pressed "I'm in danger now" during the chat."""
+        conversation_id = event["conversation"]
+        if conversation_id in self.held or conversation_id in self.watching:
+            await self.send_json({"type": "danger", "conversation": conversation_id})
+            await self._send_info(conversation_id)
+
     async def chat_monitor(self, event):
         """Tell the operator who holds the conversation that a supervisor watches it, or stopped."""
         if event["conversation"] in self.held:
@@ -548,6 +584,11 @@ def _info_frame(user, conversation_id) -> dict | None:
     except Http404:
         return None
     return payloads.conversation_info(conversation)
+
+
+def _earlier_items(user, conversation_id) -> list[dict] | None:
+    found = selectors.earlier_contacts_for_staff(user=user, conversation_id=conversation_id)
+    return None if found is None else [payloads.earlier_item(c) for c in found]
 
 
 def _presence_set(user, status):

@@ -13,12 +13,19 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from helpline import conversations, groups, payloads, selectors
+from helpline import availability, conversations, groups, payloads, returning, selectors
 from helpline.models import AgeGroup, Channel, Conversation, ConversationState, Sender
 from helpline.provinces import provinces_by_code
 from helpline.sockets.base import CLOSE_BAD_FRAME, FrameSocket, cookie_language
 from helpline.sockets.frames import FrameError, language_field, optional, required
-from helpline.sockets.shared import queue_position_shared
+from helpline.sockets.shared import queue_position_shared, shared_read
+
+STATUS_FRESH_SECONDS = 10
+SURVEY_FIELDS = ("felt_heard", "got_help", "would_return")
+
+
+def _availability(province: str) -> dict:
+    return availability.availability_for_province(province_code=province)
 
 
 class YouthChatConsumer(FrameSocket):
@@ -29,6 +36,10 @@ class YouthChatConsumer(FrameSocket):
         "typing": "on_typing",
         "end": "on_end",
         "sync": "on_sync",
+        "status": "on_status",
+        "danger": "on_danger",
+        "passphrase": "on_passphrase",
+        "survey": "on_survey",
         "ping": "on_ping",
     }
 
@@ -57,7 +68,8 @@ class YouthChatConsumer(FrameSocket):
         return getattr(self, "lang", None) or super().language()
 
     async def before_frame(self, frame_type):
-        if frame_type in ("message", "typing", "end", "sync") and self.conversation_id is None:
+        needs_chat = ("message", "typing", "end", "sync", "danger", "passphrase", "survey")
+        if frame_type in needs_chat and self.conversation_id is None:
             raise FrameError("not_started", _("Bạn chưa bắt đầu cuộc trò chuyện."))
         if frame_type in ("start", "resume") and self.conversation_id is not None:
             raise FrameError("already_started", _("Cuộc trò chuyện đã được bắt đầu."))
@@ -70,6 +82,9 @@ class YouthChatConsumer(FrameSocket):
         age_group = optional(frame, "age_group", default="")
         if age_group and age_group not in AgeGroup.values:
             raise FrameError("invalid_field", _("Nhóm tuổi không hợp lệ."), field="age_group")
+        mode = optional(frame, "mode", default="chat")
+        if mode not in ("chat", "message"):
+            raise FrameError("invalid_field", _("Chế độ không hợp lệ."), field="mode")
         conversation, token = await database_sync_to_async(conversations.conversation_start)(
             channel=Channel.WEBCHAT,
             hotline=None,
@@ -77,6 +92,8 @@ class YouthChatConsumer(FrameSocket):
             language=self.lang,
             age_group=age_group,
             client_address=self.client_address,
+            danger=optional(frame, "danger", bool, default=False),
+            left_message=mode == "message",
         )
         await self._join(conversation)
         await self.send_json(
@@ -86,16 +103,30 @@ class YouthChatConsumer(FrameSocket):
                 "token": token,
                 "state": conversation.state,
                 "expires_at": conversation.token_expires_at.isoformat(),
+                "mode": "message" if conversation.left_message else "chat",
+                "danger": conversation.danger_at is not None,
             }
         )
         await self._send_position(force=True, fresh=True)
 
     async def on_resume(self, frame):
-        token = required(frame, "token")
         last_seq = optional(frame, "last_seq", int, default=0)
         if last_seq < 0:
             raise FrameError("invalid_field", _("last_seq không hợp lệ."), field="last_seq")
         named = language_field(frame, "") if frame.get("language") is not None else ""
+        new_token = None
+        if frame.get("token") is None and frame.get("passphrase") is not None:
+            # Back in a new tab, days later perhaps: the passphrase finds the conversation
+            # and the page gets a new token for the reloads that follow.
+            found = await database_sync_to_async(returning.conversation_for_passphrase)(
+                passphrase=frame["passphrase"], client_address=self.client_address
+            )
+            new_token = await database_sync_to_async(conversations.conversation_token_renew)(
+                conversation_id=found.pk
+            )
+            token = new_token
+        else:
+            token = required(frame, "token")
         conversation = await database_sync_to_async(conversations.conversation_resume)(token=token)
         # The page's own choice wins; without one, the language the chat started in.
         self.lang = named or self.chosen_lang or conversation.language
@@ -105,14 +136,17 @@ class YouthChatConsumer(FrameSocket):
             conversation_id=conversation.pk, after_seq=last_seq
         )
         self.state = conversation.state
-        await self.send_json(
-            {
-                "type": "resumed",
-                "conversation": self.conversation_id,
-                "state": conversation.state,
-                "last_seq": conversation.last_seq,
-            }
-        )
+        resumed = {
+            "type": "resumed",
+            "conversation": self.conversation_id,
+            "state": conversation.state,
+            "last_seq": conversation.last_seq,
+            "mode": "message" if conversation.left_message else "chat",
+            "danger": conversation.danger_at is not None,
+        }
+        if new_token is not None:
+            resumed["token"] = new_token
+        await self.send_json(resumed)
         for message in missed:
             await self.send_json(payloads.message(message))
         self.delivered = conversation.last_seq
@@ -171,6 +205,45 @@ class YouthChatConsumer(FrameSocket):
 
     async def on_sync(self, frame):
         await self._refresh(force_state=True)
+
+    async def on_status(self, frame):
+        """Whether anyone can answer now, the opening hours and an honest wait estimate."""
+        province = optional(frame, "province", default="")
+        if province and province not in provinces_by_code():
+            raise FrameError("invalid_field", _("Tỉnh/thành không hợp lệ."), field="province")
+        # Every waiting page asks now and then: one read per province and process serves
+        # them all for a few seconds.
+        status = await shared_read(
+            ("status", province),
+            time.monotonic() - STATUS_FRESH_SECONDS,
+            _availability,
+            province,
+        )
+        await self.send_json({"type": "status", **status})
+
+    async def on_danger(self, frame):
+        await database_sync_to_async(conversations.conversation_mark_danger)(
+            conversation_id=self.conversation_id
+        )
+        await self.send_json({"type": "danger_noted"})
+
+    async def on_passphrase(self, frame):
+        passphrase = required(frame, "passphrase")
+        known = optional(frame, "returning", bool, default=False)
+        await database_sync_to_async(returning.conversation_passphrase_set)(
+            conversation_id=self.conversation_id,
+            passphrase=passphrase,
+            new=not known,
+            client_address=self.client_address,
+        )
+        await self.send_json({"type": "passphrase_set", "returning": known})
+
+    async def on_survey(self, frame):
+        answers = {field: optional(frame, field) for field in SURVEY_FIELDS}
+        counted = await database_sync_to_async(conversations.survey_submit)(
+            conversation_id=self.conversation_id, answers=answers
+        )
+        await self.send_json({"type": "survey_thanks", "counted": counted})
 
     async def _set_state(self, state: str, reason: str = "", hotline_id=None):
         if state == self.state and state != ConversationState.QUEUED:

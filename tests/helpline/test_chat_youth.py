@@ -94,6 +94,8 @@ async def test_it_resumes_with_the_token_and_replays_every_message_after_last_se
         "conversation": youth.started["conversation"],
         "state": "queued",
         "last_seq": 3,
+        "mode": "chat",
+        "danger": False,
     }
     replay = [await again.receive_json_from() for _ in range(2)]
     assert [(m["type"], m["seq"], m["body"]) for m in replay] == [
