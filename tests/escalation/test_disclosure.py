@@ -149,6 +149,18 @@ def test_it_does_not_show_a_message_posted_after_sending_until_it_is_disclosed(
 
 
 @pytest.mark.django_db
+def test_it_stops_showing_a_disclosed_conversation_moved_to_another_case(
+    client, op_hanoi, liaison_a05, make_case, sent
+):
+    other_case = make_case(by=op_hanoi)
+    Conversation.objects.filter(pk=sent["first"].pk).update(case=other_case)
+
+    page = liaison_page(client, liaison_a05, sent["escalation"])
+    assert "TRƯỚC-KHI-GỬI-1" not in page
+    assert "Không có tin nhắn." in page
+
+
+@pytest.mark.django_db
 def test_it_shows_risk_and_categories_as_sent_until_the_new_values_are_disclosed(
     client, op_hanoi, liaison_a05, sent
 ):
