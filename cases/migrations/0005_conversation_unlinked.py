@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_load_categories'),
+        ('cases', '0004_case_highest_risk'),
     ]
 
     operations = [
