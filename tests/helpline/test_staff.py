@@ -60,7 +60,9 @@ def test_it_creates_staff_with_the_password_from_the_environment(
     assert authenticate(username="lan", password=STRONG) == user
     if agency:
         assert user.groups.filter(agency__code=agency).exists()
-    assert user.is_staff == user.is_superuser == (role == Role.ADMINISTRATOR)
+    assert not user.is_superuser
+    assert user.is_staff == (role == Role.ADMINISTRATOR)
+    assert user.groups.filter(name="administrators").exists() == (role == Role.ADMINISTRATOR)
 
 
 @pytest.mark.django_db
