@@ -173,6 +173,14 @@ def test_it_lets_the_administrator_rename_a_category(client, administrator):
 
 
 @pytest.mark.django_db
+def test_it_gives_the_administrator_no_page_to_edit_groups(client, administrator, superuser):
+    assert Group not in admin.site._registry
+    for user in (administrator, superuser):
+        client.force_login(user)
+        assert client.get("/admin/auth/group/").status_code == 404
+
+
+@pytest.mark.django_db
 def test_it_shows_no_case_content_on_a_staff_members_admin_page(
     client, administrator, make_case, op_hanoi
 ):
