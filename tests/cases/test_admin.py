@@ -46,6 +46,8 @@ ADMINISTRATOR_PERMISSIONS = {
     "helpline.change_hotline",
     "helpline.view_user",
     "helpline.change_user",
+    "helpline.view_staffchangerequest",
+    "helpline.add_staffchangerequest",
     "cases.view_category",
     "cases.change_category",
     "escalation.view_agency",
@@ -107,13 +109,15 @@ def test_it_lets_the_administrator_manage_staff_and_categories(client, administr
     for name in (
         "helpline_user",
         "helpline_hotline",
+        "helpline_staffchangerequest",
         "cases_category",
         "escalation_agency",
         "telephony_operatorendpoint",
         "telephony_phonereveal",
     ):
         assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
-    assert client.get(reverse("admin:escalation_agency_add")).status_code == 200
+    for name in ("helpline_staffchangerequest", "escalation_agency"):
+        assert client.get(reverse(f"admin:{name}_add")).status_code == 200, name
 
 
 @pytest.mark.django_db

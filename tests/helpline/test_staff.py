@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from helpline.models import Role, User
+from helpline.models import Role, StaffChangeRequest, User
 
 STRONG = "mat-khau-rat-dai-2026"
 
@@ -129,3 +129,9 @@ def test_it_refuses_in_the_database_a_role_without_its_scope(reference_data):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="nobody", role=Role.OPERATOR)
+
+
+@pytest.mark.django_db
+def test_it_records_no_staff_change_request_for_the_bootstrap_path(reference_data, password_in_env):
+    create_staff("--username", "lan", "--role", "administrator")
+    assert not StaffChangeRequest.objects.exists()

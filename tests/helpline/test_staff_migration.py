@@ -8,15 +8,24 @@ BEFORE = [("helpline", "0004_canned_responses_seed")]
 AFTER = [("helpline", "0005_administrators_not_superusers")]
 
 
-def migrate(targets):
+def migrate(targets=None):
+    """Migrate to targets (every app's latest when None); return the models as they were there."""
     executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
+    targets = targets or executor.loader.graph.leaf_nodes()
     executor.migrate(targets)
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_latest_afterwards():
+    yield
+    migrate()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_it_moves_superuser_administrators_into_the_administrators_group():
+def test_it_moves_superuser_administrators_into_the_administrators_group(
+    back_to_latest_afterwards,
+):
     old = migrate(BEFORE)
     User = old.get_model("helpline", "User")
     User.objects.create(username="admin_cu", role="administrator", is_staff=True, is_superuser=True)

@@ -9,9 +9,11 @@ from helpline.staff import staff_create
 
 
 class Command(BaseCommand):
-    """The production way to add staff, for whoever operates the server.
+    """The bootstrap path, for whoever operates the server.
 
-    Administrators it creates get the administrators' group, never superuser status.
+    Later access changes go through the two-person rule (helpline/staff.py); this
+    command records no staff change request. Administrators it creates get the
+    administrators' group, never superuser status.
     """
 
     help = (
