@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate
 
 
@@ -13,6 +14,9 @@ class HelplineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from helpline.checks import demo_passwords_check
+
+        checks.register(demo_passwords_check, checks.Tags.security, deploy=True)
         # Permissions are created after migrations, app by app, so the group is
         # set again after each one: the last run sees every permission it names.
         post_migrate.connect(_administrators_group_sync, dispatch_uid="administrators_group_sync")
