@@ -159,9 +159,9 @@ class StaffChangeRequestAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "kind",
-        "account_name",
-        "before_summary",
-        "after_summary",
+        "account",
+        "before",
+        "after",
         "proposed_by",
         "proposed_at",
         "state",
@@ -199,6 +199,18 @@ class StaffChangeRequestAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
     ]
+
+    @admin.display(description=_("tài khoản"))
+    def account(self, proposal: StaffChangeRequest) -> str:
+        return proposal.account_name
+
+    @admin.display(description=_("Trước thay đổi"))
+    def before(self, proposal: StaffChangeRequest) -> str:
+        return proposal.before_summary
+
+    @admin.display(description=_("Sau thay đổi"))
+    def after(self, proposal: StaffChangeRequest) -> str:
+        return proposal.after_summary
 
     def get_fields(self, request, obj=None):
         return self.add_fields if obj is None else self.record_fields

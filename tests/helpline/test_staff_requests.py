@@ -410,3 +410,16 @@ def test_it_offers_no_buttons_on_a_request_about_the_reader(client, administrato
     page = client.get(PAGE).content.decode()
     assert "Về tài khoản của bạn: người khác sẽ quyết định." in page
     assert 'value="approve"' not in page
+
+
+@pytest.mark.django_db
+def test_it_lists_proposals_in_the_admin_with_vietnamese_headers_and_role_codes(
+    client, administrator, op_hue
+):
+    promote_op_hue(administrator)
+    client.force_login(administrator)
+    page = client.get(reverse("admin:helpline_staffchangerequest_changelist")).content.decode()
+    assert "Trước thay đổi" in page
+    assert "Tư vấn viên · 46" in page
+    assert "Giám sát viên · 00" in page
+    assert "Before summary" not in page
