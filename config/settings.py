@@ -130,7 +130,8 @@ else:
 
 AUTH_USER_MODEL = "helpline.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing the published demo password outside DEBUG.
+    "helpline.backends.DemoPasswordRefusingBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian's anonymous user would be a row with no role; nothing needs it.

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from helpline import pages as helpline_pages
+from helpline import staff_views
 from helpline import views as helpline_views
 
 admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
@@ -32,6 +33,7 @@ urlpatterns = [
         name="case_transcript",
     ),
     path("canned/", helpline_views.canned_list, name="canned_list"),
+    path("staff/requests/", staff_views.staff_requests, name="staff_requests"),
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),

@@ -507,3 +507,172 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.submitted_on}"
+def _role_scope_label(role: str, hotline_code: str, agency_code: str) -> str:
+    """A role and its scope as the people deciding read them, e.g. "Giám sát viên · 00"."""
+    if not role:
+        return "—"
+    label = str(Role(role).label) if role in Role.values else role
+    scope = hotline_code or agency_code
+    return f"{label} · {scope}" if scope else label
+
+
+class StaffChangeKind(models.TextChoices):
+    CREATE = "create", _("Tạo tài khoản")
+    CHANGE_SCOPE = "change_scope", _("Đổi vai trò hoặc phạm vi")
+    REACTIVATE = "reactivate", _("Mở lại tài khoản")
+
+
+class StaffChangeState(models.TextChoices):
+    PENDING = "pending", _("Chờ duyệt")
+    APPROVED = "approved", _("Đã duyệt")
+    REJECTED = "rejected", _("Đã từ chối")
+
+
+class StaffChangeRequest(ConcurrentTransitionMixin, models.Model):
+    """A proposed change to who may do what, applied only when a second person approves it.
+
+    An administrator proposes; a central supervisor who is neither the proposer
+    nor the account concerned approves or rejects, exactly once. The rows are the
+    record of every access change: proposer, decider, times, and the role and
+    scope before and after, as codes. A proposal is never edited or deleted.
+    """
+
+    kind = models.CharField(_("loại thay đổi"), max_length=20, choices=StaffChangeKind.choices)
+    # The account concerned; for a new account, the one created on approval.
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tài khoản"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Only for a new account.
+    username = models.CharField(_("tên đăng nhập"), max_length=150, blank=True)
+    full_name = models.CharField(_("họ và tên"), max_length=300, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    # The role and scope asked for.
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, blank=True)
+    hotline_code = models.CharField(_("mã tổng đài"), max_length=4, blank=True)
+    agency_code = models.CharField(_("mã cơ quan"), max_length=40, blank=True)
+    # The account's role and scope when the change was proposed; approval checks
+    # they still hold, so a decision never applies to an account that moved since.
+    before_role = models.CharField(_("vai trò trước đó"), max_length=20, blank=True)
+    before_hotline_code = models.CharField(_("mã tổng đài trước đó"), max_length=4, blank=True)
+    before_agency_code = models.CharField(_("mã cơ quan trước đó"), max_length=40, blank=True)
+    reason = models.CharField(
+        _("lý do"),
+        max_length=200,
+        blank=True,
+        help_text=_("Không bắt buộc. Không ghi nội dung hồ sơ hay thông tin của người liên hệ."),
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người đề xuất"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("thời điểm đề xuất"), default=timezone.now)
+    state = FSMField(
+        _("trạng thái"),
+        default=StaffChangeState.PENDING,
+        choices=StaffChangeState.choices,
+        protected=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người quyết định"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("thời điểm quyết định"), null=True, blank=True)
+
+    # The only columns a decision writes; everything else is fixed when proposed.
+    DECISION_FIELDS = frozenset({"state", "decided_by", "decided_at", "target"})
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("yêu cầu thay đổi nhân sự")
+        verbose_name_plural = _("yêu cầu thay đổi nhân sự")
+        constraints = [
+            models.CheckConstraint(
+                name="staff_change_not_about_the_proposer",
+                condition=~models.Q(target=models.F("proposed_by")),
+            ),
+            models.CheckConstraint(
+                name="staff_change_not_decided_by_the_proposer",
+                condition=~models.Q(decided_by=models.F("proposed_by")),
+            ),
+            models.CheckConstraint(
+                name="staff_change_not_decided_by_its_subject",
+                condition=~models.Q(decided_by=models.F("target")),
+            ),
+            models.CheckConstraint(
+                name="staff_change_decided_once",
+                condition=(
+                    models.Q(state="pending", decided_by__isnull=True, decided_at__isnull=True)
+                    | models.Q(
+                        state__in=["approved", "rejected"],
+                        decided_by__isnull=False,
+                        decided_at__isnull=False,
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="staff_change_names_its_account",
+                condition=(
+                    models.Q(kind="create", username__gt="")
+                    | models.Q(kind__in=["change_scope", "reactivate"], target__isnull=False)
+                ),
+            ),
+            # One open proposal per account, so two approvals cannot pull it two ways.
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=models.Q(state="pending"),
+                name="staff_change_one_pending_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=models.Q(state="pending", kind="create"),
+                name="staff_change_one_pending_per_new_username",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.account_name}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or not set(fields) <= self.DECISION_FIELDS:
+                raise ValidationError(_("Yêu cầu thay đổi nhân sự không thể sửa sau khi gửi."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Yêu cầu thay đổi nhân sự không thể xoá."))
+
+    @property
+    def account_name(self) -> str:
+        return self.target.username if self.target_id else self.username
+
+    @property
+    def before_summary(self) -> str:
+        return _role_scope_label(
+            self.before_role, self.before_hotline_code, self.before_agency_code
+        )
+
+    @property
+    def after_summary(self) -> str:
+        return _role_scope_label(self.role, self.hotline_code, self.agency_code)
+
+    @transition(field=state, source=StaffChangeState.PENDING, target=StaffChangeState.APPROVED)
+    def approve(self, *, by, at: datetime.datetime) -> None:
+        self.decided_by = by
+        self.decided_at = at
+
+    @transition(field=state, source=StaffChangeState.PENDING, target=StaffChangeState.REJECTED)
+    def reject(self, *, by, at: datetime.datetime) -> None:
+        self.decided_by = by
+        self.decided_at = at

@@ -1,62 +1,22 @@
-"""Admin for telephony: where calls go per member of staff, and the log of number reveals.
+"""Admin for telephony: where calls go per member of staff (read-only), and number reveals.
 
 Call and voicemail records are contact data, like cases: administrators manage
 the service and do not read them, so they are not registered here.
+
+Call routing is shown here but not edited: pointing an operator's endpoint at
+another phone would send a child's call to that phone, so nobody who can log in
+to /admin/ may change it. Whoever operates the server sets it with
+`manage.py set_call_routing`.
 
 Numbers are never shown here, only masked; revealing one is a supervisor's
 audited action in the console.
 """
 
-from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from telephony.models import OperatorEndpoint, PhoneReveal
-from telephony.phone import phone_decrypt, phone_encrypt, phone_mask, phone_normalize
-
-
-class OperatorEndpointForm(forms.ModelForm):
-    phone_number = forms.CharField(
-        label=_("số điện thoại nhận cuộc gọi"),
-        required=False,
-        help_text=_("Dạng quốc tế, ví dụ +84912345678. Chỉ dùng khi nhận qua số điện thoại."),
-    )
-
-    class Meta:
-        model = OperatorEndpoint
-        fields = ["user", "kind"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.phone_encrypted:
-            self.fields["phone_number"].help_text = _(
-                "Đang lưu: %(masked)s. Để trống để giữ nguyên."
-            ) % {"masked": phone_mask(phone_decrypt(self.instance.phone_encrypted))}
-
-    def clean(self):
-        data = super().clean()
-        number = phone_normalize(data.get("phone_number", ""))
-        if number and (not number.startswith("+") or len(number) < 8):
-            self.add_error("phone_number", _("Số điện thoại phải ở dạng quốc tế, bắt đầu bằng +."))
-        if data.get("kind") == OperatorEndpoint.Kind.PHONE and not (
-            number or self.instance.phone_encrypted
-        ):
-            self.add_error(
-                "phone_number", _("Cần số điện thoại khi nhận cuộc gọi qua số điện thoại.")
-            )
-        return data
-
-    def save(self, commit=True):
-        number = phone_normalize(self.cleaned_data.get("phone_number", ""))
-        if number:
-            self.instance.phone_encrypted = phone_encrypt(number)
-        return super().save(commit=commit)
-
-
-@admin.register(OperatorEndpoint)
-class OperatorEndpointAdmin(admin.ModelAdmin):
-    form = OperatorEndpointForm
-    list_display = ["user", "kind"]
+from telephony.phone import PhoneKeyMissing, phone_decrypt, phone_mask
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -68,6 +28,21 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OperatorEndpoint)
+class OperatorEndpointAdmin(ReadOnlyAdmin):
+    list_display = ["user", "kind", "masked_number"]
+    fields = ["user", "kind", "masked_number"]
+
+    @admin.display(description=_("số điện thoại nhận cuộc gọi"))
+    def masked_number(self, endpoint: OperatorEndpoint) -> str:
+        if not endpoint.phone_encrypted:
+            return "—"
+        try:
+            return phone_mask(phone_decrypt(endpoint.phone_encrypted))
+        except PhoneKeyMissing:
+            return _("(không giải mã được)")
 
 
 @admin.register(PhoneReveal)

@@ -82,6 +82,34 @@ def test_it_leaves_the_demo_accounts_unable_to_log_in_without_debug(settings):
 
 
 @pytest.mark.django_db
+def test_it_makes_the_demo_passwords_of_a_debug_seeded_database_unusable_without_debug(
+    settings,
+):
+    settings.DEBUG = True
+    seed()
+    assert authenticate(username="op_hanoi", password=DEMO_PASSWORD) is not None
+    settings.DEBUG = False
+    output = seed()
+    assert f"Demo password made unusable on {len(DEMO_STAFF)} accounts." in output
+    assert not any(user.has_usable_password() for user in User.objects.all())
+    # Even DEBUG turned back on does not bring the password back.
+    settings.DEBUG = True
+    assert authenticate(username="op_hanoi", password=DEMO_PASSWORD) is None
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_real_password_on_an_account_that_has_a_demo_username(settings):
+    settings.DEBUG = True
+    seed()
+    admin = User.objects.get(username="admin")
+    admin.set_password("mat-khau-that-cua-quan-tri-2026")
+    admin.save(update_fields=["password"])
+    settings.DEBUG = False
+    seed()
+    assert authenticate(username="admin", password="mat-khau-that-cua-quan-tri-2026") == admin
+
+
+@pytest.mark.django_db
 def test_it_keeps_the_central_hotline_open_around_the_clock(settings):
     seed()
     central = Hotline.objects.get(code="00")

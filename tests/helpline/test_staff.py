@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
-from helpline.models import Role, User
+from helpline.models import Role, StaffChangeRequest, User
 
 STRONG = "mat-khau-rat-dai-2026"
 
@@ -60,7 +60,9 @@ def test_it_creates_staff_with_the_password_from_the_environment(
     assert authenticate(username="lan", password=STRONG) == user
     if agency:
         assert user.groups.filter(agency__code=agency).exists()
-    assert user.is_staff == user.is_superuser == (role == Role.ADMINISTRATOR)
+    assert not user.is_superuser
+    assert user.is_staff == (role == Role.ADMINISTRATOR)
+    assert user.groups.filter(name="administrators").exists() == (role == Role.ADMINISTRATOR)
 
 
 @pytest.mark.django_db
@@ -127,3 +129,9 @@ def test_it_refuses_in_the_database_a_role_without_its_scope(reference_data):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create(username="nobody", role=Role.OPERATOR)
+
+
+@pytest.mark.django_db
+def test_it_records_no_staff_change_request_for_the_bootstrap_path(reference_data, password_in_env):
+    create_staff("--username", "lan", "--role", "administrator")
+    assert not StaffChangeRequest.objects.exists()

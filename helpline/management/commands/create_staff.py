@@ -9,9 +9,16 @@ from helpline.staff import staff_create
 
 
 class Command(BaseCommand):
+    """The bootstrap path, for whoever operates the server.
+
+    Later access changes go through the two-person rule (helpline/staff.py); this
+    command records no staff change request. Administrators it creates get the
+    administrators' group, never superuser status.
+    """
+
     help = (
         "Create a member of staff. The password is read from STAFF_PASSWORD if set, "
-        "otherwise asked for at the prompt."
+        "otherwise asked for at the prompt. Administrators are not made superusers."
     )
 
     def add_arguments(self, parser):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -13,6 +14,8 @@ from helpline.models import Hotline, Role, User
 from helpline.reference_data import categories_sync, hotlines_sync
 from helpline.staff import staff_create
 
+# Published in the README: outside DEBUG the login refuses it
+# (helpline.backends) and `check --deploy` warns about any account that has it.
 DEMO_PASSWORD = "helpline-demo-2026"  # noqa: S105 - only set while DEBUG is on
 
 DEMO_AGENCIES = [
@@ -119,6 +122,23 @@ def demo_staff_seed(*, password: str | None) -> list[str]:
     return created
 
 
+def demo_passwords_disable() -> list[str]:
+    """Make the demo password unusable on every demo account that still has it.
+
+    Only accounts whose password is the demo one are touched: a real account
+    that happens to use a demo username ("admin") keeps its own password. Each
+    is saved with user.save(), so receivers of post_save hear of it.
+    """
+    disabled = []
+    usernames = [username for username, *_rest in DEMO_STAFF]
+    for user in User.objects.select_for_update().filter(username__in=usernames):
+        if user.has_usable_password() and check_password(DEMO_PASSWORD, user.password):
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            disabled.append(user.username)
+    return disabled
+
+
 class Command(BaseCommand):
     help = "Load hotlines, categories, demo agencies and demo staff (idempotent)."
 
@@ -127,12 +147,16 @@ class Command(BaseCommand):
         hotlines_sync(Hotline)
         categories_sync(Category)
         agencies_seed()
-        # Outside DEBUG the demo accounts exist but cannot log in.
+        # Outside DEBUG the demo accounts exist but cannot log in, including
+        # those created earlier by a run with DEBUG on against the same database.
         created = demo_staff_seed(password=DEMO_PASSWORD if settings.DEBUG else None)
+        disabled = [] if settings.DEBUG else demo_passwords_disable()
         self.stdout.write(
             f"Demo data ready: {Hotline.objects.count()} hotlines, {Category.objects.count()} "
             f"categories, {Agency.objects.count()} agencies, {len(created)} new staff."
         )
+        if disabled:
+            self.stdout.write(f"Demo password made unusable on {len(disabled)} accounts.")
         if settings.DEBUG:
             self.stdout.write("Demo logins (DEBUG only), password for all: " + DEMO_PASSWORD)
             for username, role, hotline, agency, _name in DEMO_STAFF:
