@@ -6,6 +6,7 @@ storage never leak between tests.
 """
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -94,3 +95,25 @@ def login_as(new_context):
         return page
 
     return factory
+
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, *, context: str | None = None) -> list[dict]:
+    """What axe-core (vendored for the tests only) finds wrong on the page, WCAG 2.1 A and AA."""
+    # Evaluated through the browser's debugging protocol, which the pages' strict
+    # Content-Security-Policy does not govern: a <script> tag would be refused.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async (context) => {
+            const result = await axe.run(context || document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            });
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ")),
+            }));
+        }""",
+        context,
+    )
