@@ -60,7 +60,7 @@ def home(request):
     """Send each member of staff to the place where their work is."""
     user = request.user
     if user.is_hotline_staff:
-        return redirect("cases:list")
+        return redirect("console")
     if user.is_liaison:
         return redirect("liaison:queue")
     if user.is_staff:
