@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "guardian",
     "helpline",
     "cases",
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that every response carries the policy, static files included.
+    "csp.middleware.CSPMiddleware",
     # Serves the chat's and console's static files from the one process of the
     # embedded default; behind nginx it still sets long cache headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -199,6 +202,24 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp): the pages run only this
+# site's own scripts and styles, talk only to this site, and cannot be framed.
+# A page that needs more says so with csp_update on its view (the chat's and the
+# console's data: favicon, the console's Twilio softphone in helpline/pages.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,
