@@ -221,20 +221,20 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {
-        "handlers": ["console"],
-        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
-    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger prints the path, which may carry a case id, but
         # never the body; keep it at WARNING so routine 404s stay quiet.
         "django.request": {"level": "ERROR"},
-        "daphne.access": {"level": "WARNING"},
+        # daphne's DEBUG lines name each client's address and port. Its access log
+        # is no logger at all: config/serve.py turns it off.
+        "daphne": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
         # Twilio's client logs request URLs and query strings at INFO.
         "twilio.http_client": {"level": "WARNING"},
     },
