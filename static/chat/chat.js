@@ -68,13 +68,13 @@
   };
   var T = STRINGS[lang];
   var STORE_KEY = "helpline.chat";
+  var PING_MS = 20000;
 
   function storedLanguage() {
     var chosen = null;
     try { chosen = sessionStorage.getItem(LANG_KEY); } catch (e) { /* private mode */ }
     return chosen === "en" || chosen === "vi" ? chosen : null;
   }
-  var PING_MS = 20000;
 
   function $(id) { return document.getElementById(id); }
   var els = {
