@@ -107,7 +107,9 @@ def prepare_environment(operators: int, capacity: int) -> dict:
     workdir = tempfile.mkdtemp(prefix="helpline-bench-")
     env, created = server_environment(
         workdir,
-        CHAT_MAX_CHATS_PER_IP="100000",
+        CHAT_MAX_QUEUED_PER_ADDRESS="100000",
+        CHAT_STARTS_PER_MINUTE="100000",
+        CHAT_STARTS_PER_HOUR="100000",
         OPERATOR_CAPACITY=str(capacity),
         CHAT_RATE_LIMIT_MESSAGES="1000",
         LOG_LEVEL="WARNING",

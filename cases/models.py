@@ -54,6 +54,16 @@ class Gender(models.TextChoices):
 
 
 HIGH_RISKS = (Risk.HIGH, Risk.IMMINENT)
+# The risk levels from the lowest to the highest.
+RISK_SCALE = (Risk.LOW, Risk.MEDIUM, Risk.HIGH, Risk.IMMINENT)
+
+
+def risk_is_lower(new: str, old: str) -> bool:
+    return RISK_SCALE.index(new) < RISK_SCALE.index(old)
+
+
+def risk_highest(*risks: str) -> str:
+    return max(risks, key=RISK_SCALE.index)
 
 
 def can_handle_case(case: "Case", user) -> bool:
@@ -62,8 +72,15 @@ def can_handle_case(case: "Case", user) -> bool:
 
 
 def can_close_case(case: "Case", user) -> bool:
-    """Closing a high or imminent case needs a supervisor's judgement."""
-    if case.risk in HIGH_RISKS:
+    """Closing a case that is, or ever was, high or imminent risk needs a supervisor's judgement."""
+    if case.close_needs_supervisor:
+        return user.is_supervisor
+    return user.is_hotline_staff
+
+
+def can_set_risk(case: "Case", user, risk: str) -> bool:
+    """Lowering a high or imminent risk needs a supervisor, like closing such a case."""
+    if case.risk in HIGH_RISKS and risk_is_lower(risk, case.risk):
         return user.is_supervisor
     return user.is_hotline_staff
 
@@ -81,6 +98,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     risk = models.CharField(
         _("mức độ rủi ro"), max_length=10, choices=Risk.choices, default=Risk.LOW
+    )
+    # The highest risk the case ever had, kept by the services. Closing looks at
+    # it, so lowering the risk first is no way around the supervisor's close.
+    highest_risk = models.CharField(
+        _("mức độ rủi ro cao nhất"), max_length=10, choices=Risk.choices, default=Risk.LOW
     )
     age_group = models.CharField(
         _("nhóm tuổi"), max_length=10, choices=AgeGroup.choices, blank=True
@@ -111,8 +133,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
         return self.reference
 
     @property
-    def is_high_risk(self) -> bool:
-        return self.risk in HIGH_RISKS
+    def close_needs_supervisor(self) -> bool:
+        return self.risk in HIGH_RISKS or self.highest_risk in HIGH_RISKS
 
     @transition(
         field=state, source=CaseState.NEW, target=CaseState.OPEN, permission=can_handle_case
@@ -219,6 +241,7 @@ class CaseEvent(models.Model):
         TRANSITIONED = "transitioned", _("Chuyển trạng thái")
         NOTE_ADDED = "note_added", _("Thêm ghi chú")
         CONVERSATION_LINKED = "conversation_linked", _("Gắn cuộc trao đổi")
+        CONVERSATION_UNLINKED = "conversation_unlinked", _("Chuyển cuộc trao đổi sang hồ sơ khác")
         TRANSCRIPT_VIEWED = "transcript_viewed", _("Xem nội dung trao đổi")
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
@@ -248,3 +271,14 @@ class CaseEvent(models.Model):
     @property
     def to_state_label(self) -> str:
         return CaseState(self.to_state).label if self.to_state in CaseState.values else ""
+
+    @property
+    def risk_change(self) -> tuple[str, str] | None:
+        """The risk levels before and after an update, as labels, if the update changed risk."""
+        change = self.detail.get("risk") if isinstance(self.detail, dict) else None
+        if not isinstance(change, dict):
+            return None
+        levels = [change.get("from"), change.get("to")]
+        if not all(level in Risk.values for level in levels):
+            return None
+        return Risk(levels[0]).label, Risk(levels[1]).label

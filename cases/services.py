@@ -22,9 +22,11 @@ from cases.models import (
     CaseReferenceCounter,
     CaseState,
     Category,
+    can_set_risk,
+    risk_highest,
 )
 from cases.selectors import case_get_for_user
-from helpline.models import Hotline
+from helpline.models import Hotline, Risk
 
 EDITABLE_FIELDS = ("risk", "age_group", "gender", "province_code", "summary")
 
@@ -35,6 +37,10 @@ class CaseError(Exception):
 
 class StaleCaseError(CaseError):
     """Someone else changed the case after this user loaded it."""
+
+
+class RiskLoweringRefused(CaseError):
+    """An operator tried to lower a high or imminent risk, which needs a supervisor."""
 
 
 def case_reference_next(*, hotline: Hotline, year: int) -> str:
@@ -61,12 +67,15 @@ def case_create(
     """Open a new case at the user's own hotline."""
     if not user.is_hotline_staff:
         raise CaseError(_("Chỉ tư vấn viên và giám sát viên được tạo hồ sơ."))
+    if risk not in Risk.values:
+        raise CaseError(_("Mức độ rủi ro không hợp lệ."))
     at = at or timezone.now()
     hotline = user.hotline
     case = Case(
         hotline=hotline,
         reference=case_reference_next(hotline=hotline, year=timezone.localtime(at).year),
         risk=risk,
+        highest_risk=risk,
         age_group=age_group,
         gender=gender,
         province_code=province_code or (hotline.code if not hotline.is_central else ""),
@@ -96,17 +105,39 @@ def case_update(
     categories: list[Category] | None = None,
     **fields,
 ) -> Case:
-    """Change the descriptive fields of a case. Returns the saved case."""
+    """Change the descriptive fields of a case. Returns the saved case.
+
+    A change of risk is written to the timeline with both levels, and raises
+    the highest risk the case ever had; lowering a high or imminent risk needs
+    a supervisor, and is refused with nothing saved otherwise.
+    """
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "risk" in fields and fields["risk"] not in Risk.values:
+        raise CaseError(_("Mức độ rủi ro không hợp lệ."))
     case = case_get_for_user(user=user, case_id=case_id, for_update=True)
     _check_version(case, expected_version)
     if case.state == CaseState.CLOSED:
         raise CaseError(_("Hồ sơ đã đóng. Hãy mở lại hồ sơ trước khi sửa."))
     changed = [name for name, value in fields.items() if getattr(case, name) != value]
+    risk_change = None
+    if "risk" in changed:
+        if not can_set_risk(case, user, fields["risk"]):
+            raise RiskLoweringRefused(
+                _(
+                    "Chỉ giám sát viên được hạ mức rủi ro của hồ sơ đang ở mức “%(risk)s”. "
+                    "Hãy giữ mức rủi ro hoặc nhờ giám sát viên xem lại."
+                )
+                % {"risk": case.get_risk_display()}
+            )
+        risk_change = {"from": case.risk, "to": fields["risk"]}
     for name in changed:
         setattr(case, name, fields[name])
+    columns = [*changed]
+    if risk_change is not None and risk_highest(case.highest_risk, case.risk) != case.highest_risk:
+        case.highest_risk = case.risk
+        columns.append("highest_risk")
     if categories is not None:
         before = set(case.categories.values_list("pk", flat=True))
         if before != {category.pk for category in categories}:
@@ -115,8 +146,11 @@ def case_update(
     if not changed:
         return case
     case.version += 1
-    case.save(update_fields=[*[n for n in changed if n != "categories"], "version", "updated_at"])
-    case_event_record(case=case, actor=user, action=CaseEvent.Action.UPDATED, fields=changed)
+    case.save(update_fields=[*columns, "version", "updated_at"])
+    detail = {"fields": changed}
+    if risk_change is not None:
+        detail["risk"] = risk_change
+    case_event_record(case=case, actor=user, action=CaseEvent.Action.UPDATED, **detail)
     return case
 
 
@@ -145,7 +179,7 @@ def case_transition(
     if not has_transition_perm(method, user):
         if (
             transition == "close"
-            and case.is_high_risk
+            and case.close_needs_supervisor
             and method._django_fsm.has_transition(case.state)
         ):
             raise CaseError(_("Hồ sơ rủi ro cao chỉ giám sát viên mới được đóng."))

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import services
 from cases.forms import CaseEditForm, CaseFilterForm, CaseForm, NoteForm, TransitionForm
-from cases.models import CASE_TRANSITIONS, CaseState
+from cases.models import CASE_TRANSITIONS, CaseState, can_set_risk
 from cases.selectors import case_get_for_user, case_read_audit, cases_visible_to
 from escalation.selectors import escalations_for_case
 from helpline.access import hotline_staff_required
+from helpline.models import Risk
 from helpline.provinces import province_name
 
 CASES_PER_PAGE = 25
@@ -109,6 +110,8 @@ def case_edit(request, case_id: int):
         "version": case.version,
     }
     form = CaseEditForm(request.POST or None, initial=initial)
+    if not can_set_risk(case, request.user, Risk.LOW):
+        form.fields["risk"].help_text = _("Chỉ giám sát viên được hạ mức rủi ro này.")
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -119,6 +122,9 @@ def case_edit(request, case_id: int):
                 categories=list(data.pop("categories")),
                 **data,
             )
+        except services.RiskLoweringRefused as error:
+            # Shown beside the risk, with everything else the person typed still in the form.
+            form.add_error("risk", str(error))
         except services.CaseError as error:
             messages.error(request, str(error))
         else:

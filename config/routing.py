@@ -1,9 +1,10 @@
-"""WebSocket routes. Each app adds its consumers here."""
+"""WebSocket routes. Each app adds its sockets here."""
 
 from django.urls import path
 
 from escalation.consumers import LiaisonQueueConsumer
-from helpline.consumers import OperatorConsoleConsumer, YouthChatConsumer
+from helpline.sockets.console import OperatorConsoleConsumer
+from helpline.sockets.youth import YouthChatConsumer
 
 websocket_urlpatterns: list = [
     path("ws/liaison/", LiaisonQueueConsumer.as_asgi()),

@@ -251,7 +251,22 @@ CHAT_TOKEN_TTL_SECONDS = env_int("CHAT_TOKEN_TTL_SECONDS", 24 * 3600, minimum=60
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 16 * 1024, minimum=256)
 CHAT_RATE_LIMIT_MESSAGES = env_int("CHAT_RATE_LIMIT_MESSAGES", 20, minimum=1)
 CHAT_RATE_LIMIT_WINDOW_SECONDS = env_int("CHAT_RATE_LIMIT_WINDOW_SECONDS", 10, minimum=1)
-CHAT_MAX_CHATS_PER_IP = env_int("CHAT_MAX_CHATS_PER_IP", 5, minimum=1)
+# Limits on starting web chats from one network (an IPv4 address, or an IPv6 /64): starts
+# per minute and per hour, and chats waiting unanswered at once. A school or a mobile
+# network puts many young people behind one address, so answered chats never count.
+CHAT_STARTS_PER_MINUTE = env_int("CHAT_STARTS_PER_MINUTE", 10, minimum=1)
+CHAT_STARTS_PER_HOUR = env_int("CHAT_STARTS_PER_HOUR", 60, minimum=1)
+CHAT_MAX_QUEUED_PER_ADDRESS = env_int("CHAT_MAX_QUEUED_PER_ADDRESS", 5, minimum=1)
+# Wrong passphrases one network may try in an hour before it must wait.
+CHAT_PASSPHRASE_TRIES_PER_HOUR = env_int("CHAT_PASSPHRASE_TRIES_PER_HOUR", 10, minimum=1)
+# How long a message left while nobody could answer stays readable with its passphrase.
+CHAT_LEFT_MESSAGE_TTL_SECONDS = env_int(
+    "CHAT_LEFT_MESSAGE_TTL_SECONDS", 14 * 24 * 3600, minimum=3600
+)
+# The wait estimate needs this many chats answered in the last WAIT_ESTIMATE_HOURS, else it
+# says it cannot tell.
+WAIT_ESTIMATE_MIN_SAMPLES = env_int("WAIT_ESTIMATE_MIN_SAMPLES", 5, minimum=1)
+WAIT_ESTIMATE_HOURS = env_int("WAIT_ESTIMATE_HOURS", 3, minimum=1)
 PRESENCE_TTL_SECONDS = env_int("PRESENCE_TTL_SECONDS", 60, minimum=5)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 4000, minimum=1)
 # A queued web chat whose young person's socket has been gone this long is abandoned.

@@ -104,6 +104,26 @@ class MessageForm(forms.Form):
     )
 
 
+class DisclosureForm(forms.Form):
+    """The items hotline staff choose to share again, with the values their page showed."""
+
+    items = forms.MultipleChoiceField(
+        label=_("Chia sẻ thêm"),
+        choices=SharedItem.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Hãy chọn thông tin cần chia sẻ.")},
+    )
+    # The codes the page showed as current (no content: category, risk, age,
+    # gender and province codes, conversation ids and message counts).
+    seen = forms.JSONField(widget=forms.HiddenInput)
+
+    def clean_seen(self) -> dict:
+        seen = self.cleaned_data["seen"]
+        if not isinstance(seen, dict):
+            raise forms.ValidationError(_("Trang này đã cũ. Hãy tải lại rồi chia sẻ."))
+        return seen
+
+
 class AgencyAdminForm(forms.ModelForm):
     """Agencies are data: choose types and provinces from lists, not as raw JSON."""
 

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:escalation_id>/", views.hotline_escalation_detail, name="detail"),
     path("<int:escalation_id>/act/", views.hotline_escalation_act, name="act"),
     path("<int:escalation_id>/message/", views.hotline_escalation_message, name="message"),
+    path("<int:escalation_id>/disclose/", views.hotline_escalation_disclose, name="disclose"),
 ]

@@ -65,6 +65,28 @@ class SharedItem(models.TextChoices):
     TRANSCRIPT = "transcript", _("Nội dung trao đổi (toàn văn)")
 
 
+# The shared items that are facts of the case, kept as codes in a disclosure's snapshot.
+FACT_ITEMS = (
+    SharedItem.CATEGORIES,
+    SharedItem.RISK,
+    SharedItem.AGE_GROUP,
+    SharedItem.GENDER,
+    SharedItem.PROVINCE,
+)
+
+
+def disclosure_adds(item: str, value, disclosed) -> bool:
+    """Whether disclosing `value` of an item tells the agency more than `disclosed` did.
+
+    A fact adds when it differs; the transcript (conversation id -> last seq
+    disclosed) adds when it reaches further in some conversation.
+    """
+    if item != SharedItem.TRANSCRIPT:
+        return disclosed is None or value != disclosed
+    disclosed = disclosed or {}
+    return any(seq > disclosed.get(conversation, 0) for conversation, seq in value.items())
+
+
 class YouthInformed(models.TextChoices):
     """Whether the young person was told before the escalation, as the notice promises."""
 
@@ -250,10 +272,6 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
         return f"escalation {self.pk}"
 
     @property
-    def transcript_attached(self) -> bool:
-        return SharedItem.TRANSCRIPT in self.shared_items
-
-    @property
     def next_deadline(self) -> datetime.datetime | None:
         """The deadline that matters now: acknowledgement while sent, then resolution."""
         if self.state == EscalationState.SENT:
@@ -384,6 +402,7 @@ STEP_LABELS = {
     "decline": pgettext_lazy("escalation step", "Từ chối"),
     "resubmit": pgettext_lazy("escalation step", "Bổ sung và gửi lại"),
     "withdraw": pgettext_lazy("escalation step", "Rút lại yêu cầu"),
+    "disclose": pgettext_lazy("escalation step", "Chia sẻ thêm thông tin"),
     "revoke": _("Thu hồi quyền truy cập khi đóng hồ sơ"),
     "message": _("Tin nhắn"),
     "ack_overdue": _("Nhắc quá hạn tiếp nhận"),
@@ -423,20 +442,43 @@ class EscalationMessage(models.Model):
         return str(label) if label else ""
 
 
+class AppendOnlyDisclosureQuerySet(models.QuerySet):
+    """Bulk changes are refused too, so that no code path can rewrite what was disclosed."""
+
+    def update(self, **kwargs):
+        raise ValidationError(_("Bản ghi chia sẻ thông tin không thể sửa."))
+
+    def delete(self):
+        raise ValidationError(_("Bản ghi chia sẻ thông tin không thể xoá."))
+
+
 class DisclosureRecord(models.Model):
-    """What was disclosed to whom, on what basis, by whom and when. Never edited."""
+    """What was disclosed to whom, on what basis, by whom and when. Never edited.
+
+    The agency sees exactly what its records disclosed: each fact as it was
+    when it was shared, and of the transcript only the messages up to the seq
+    recorded for each conversation. Anything more needs a new record.
+    """
 
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="disclosures")
     recipient = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     # The recipient's name as it was at the time, in case the agency is renamed.
     recipient_name = models.CharField(max_length=200)
+    # Codes: "summary", "message" and the SharedItem values.
     items = models.JSONField(default=list)
+    # The values shared, as codes, keyed by the shared items of this record:
+    # {"categories": ["online.privacy"], "risk": "high", "age_group": "15-17",
+    #  "gender": "female", "province": "01", "transcript": {"<conversation id>": 12}}.
+    # Pages render them in the reader's language at read time.
+    snapshot = models.JSONField(default=dict, blank=True)
     legal_basis = models.CharField(max_length=30, choices=LegalBasis.choices)
     youth_informed = models.CharField(max_length=20, choices=YouthInformed.choices)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyDisclosureQuerySet.as_manager()
 
     class Meta:
         ordering = ["sent_at", "id"]

@@ -6,20 +6,22 @@ Rules:
   case closes). Global permissions and superuser status widen nothing;
 - hotline staff see the escalations of the cases they may see, through
   cases.selectors.case_get_for_user;
-- nobody else sees any; what a user may not see answers 404.
+- nobody else sees any; what a user may not see answers 404;
+- of the case, a liaison is shown only what the escalation's disclosure records
+  hold, with the values they recorded, never the case as it is now.
 Every read of an escalation writes an ESCALATION_VIEWED event on its case.
 """
 
 import datetime
 
 from django.db import models, transaction
-from django.db.models import QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from guardian.shortcuts import get_objects_for_user
 
 from cases.audit import case_event_record, case_events_record
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Category
 from cases.selectors import case_get_for_user
 from escalation.models import (
     AGENCY_TRANSITIONS,
@@ -29,8 +31,9 @@ from escalation.models import (
     Agency,
     Escalation,
     EscalationState,
+    SharedItem,
 )
-from helpline.models import Message
+from helpline.models import Conversation, Message
 
 
 def escalations_visible_to(*, user, perm: str = "view") -> QuerySet[Escalation]:
@@ -189,15 +192,93 @@ def liaison_queue_item(*, user, escalation_id: int, now: datetime.datetime) -> d
     return queue_item(escalation, now=now) if escalation else None
 
 
-def escalation_transcript(*, escalation: Escalation) -> list[Message]:
-    """The messages of the case's conversations, for an escalation with the transcript attached."""
-    if not escalation.transcript_attached:
+def case_disclosable_values(*, case: Case, items) -> dict:
+    """The case's current values of the shared items, as codes: what a disclosure now would hold.
+
+    The transcript is, for each conversation of the case with messages, the
+    seq of its last message.
+    """
+    values = {}
+    for item in items:
+        if item == SharedItem.CATEGORIES:
+            values[item] = sorted(case.categories.values_list("code", flat=True))
+        elif item == SharedItem.RISK:
+            values[item] = case.risk
+        elif item == SharedItem.AGE_GROUP:
+            values[item] = case.age_group
+        elif item == SharedItem.GENDER:
+            values[item] = case.gender
+        elif item == SharedItem.PROVINCE:
+            values[item] = case.province_code
+        elif item == SharedItem.TRANSCRIPT:
+            # Counted from the messages themselves, which are what the agency would read.
+            conversations = (
+                Conversation.objects.filter(case_id=case.pk)
+                .annotate(newest_seq=Max("messages__seq"))
+                .filter(newest_seq__gte=1)
+            )
+            values[item] = {str(c.pk): c.newest_seq for c in conversations}
+    return values
+
+
+def escalation_disclosed(*, escalation: Escalation) -> dict:
+    """What the agency was shown, folded from the escalation's disclosure records.
+
+    Each fact is its value in the latest record that shared it; the transcript
+    is, per conversation, the furthest seq any record shared (the union of the
+    disclosed ranges, which all start at the first message). Items never shared
+    are absent.
+    """
+    disclosed: dict = {}
+    for record in escalation.disclosures.order_by("sent_at", "id"):
+        for item, value in (record.snapshot or {}).items():
+            if item not in record.items or item not in SharedItem.values:
+                continue
+            if item == SharedItem.TRANSCRIPT:
+                transcript = disclosed.setdefault(item, {})
+                for conversation, seq in value.items():
+                    transcript[conversation] = max(seq, transcript.get(conversation, 0))
+            else:
+                disclosed[item] = value
+    return disclosed
+
+
+def escalation_transcript(
+    *, escalation: Escalation, disclosed: dict
+) -> list[tuple[Conversation, list[Message]]]:
+    """The disclosed messages, per conversation in the order the conversations began.
+
+    Only the messages up to the disclosed seq of each conversation, and only of
+    conversations that still belong to the escalation's case: a conversation
+    moved to another case (a wrong link put right) is no longer shown.
+    """
+    upto = disclosed.get(SharedItem.TRANSCRIPT) or {}
+    if not upto:
         return []
-    return list(
-        Message.objects.filter(conversation__case_id=escalation.case_id).order_by(
-            "conversation__created_at", "conversation_id", "seq"
+    conversations = list(
+        Conversation.objects.filter(pk__in=list(upto), case_id=escalation.case_id).order_by(
+            "created_at", "pk"
         )
     )
+    if not conversations:
+        return []
+    shown = Q()
+    for conversation in conversations:
+        shown |= Q(conversation=conversation, seq__lte=upto[str(conversation.pk)])
+    by_conversation: dict = {conversation.pk: [] for conversation in conversations}
+    for message in Message.objects.filter(shown).order_by("seq"):
+        by_conversation[message.conversation_id].append(message)
+    return [(conversation, by_conversation[conversation.pk]) for conversation in conversations]
+
+
+def categories_by_code(*, codes) -> dict[str, Category]:
+    """The categories of these codes, in the order of the category tree."""
+    return {
+        category.code: category
+        for category in Category.objects.filter(code__in=list(codes)).order_by(
+            "parent__position", "position"
+        )
+    }
 
 
 def available_transitions(*, escalation: Escalation, user) -> list[tuple[str, str]]:

@@ -36,8 +36,13 @@ from escalation.models import (
     SharedItem,
     Urgency,
     YouthInformed,
+    disclosure_adds,
 )
-from escalation.selectors import escalation_get_for_user
+from escalation.selectors import (
+    case_disclosable_values,
+    escalation_disclosed,
+    escalation_get_for_user,
+)
 from helpline.broadcast import broadcast_on_commit
 from helpline.groups import agency_group, staff_group
 from helpline.models import Role, User
@@ -86,6 +91,7 @@ def _notice(name: str, agency: Agency) -> str:
         "withdraw": _("Đã rút lại yêu cầu chuyển tuyến gửi %(agency)s."),
         "message": _("%(agency)s gửi tin nhắn mới về yêu cầu chuyển tuyến."),
         "ack_overdue": _("%(agency)s chưa tiếp nhận yêu cầu chuyển tuyến đúng hạn."),
+        "disclose": _("Đã chia sẻ thêm thông tin với %(agency)s."),
     }
     return texts[name] % {"agency": agency.name}
 
@@ -228,15 +234,12 @@ def escalation_create(
             _("Hồ sơ đã có một yêu cầu chuyển tuyến đang mở tới %(agency)s.")
             % {"agency": agency.name}
         ) from None
-    DisclosureRecord.objects.create(
-        escalation=escalation,
-        recipient=agency,
-        recipient_name=agency.name_vi,
+    _disclose(
+        escalation,
+        user=user,
         items=["summary", *items],
-        legal_basis=legal_basis,
-        youth_informed=youth_informed,
-        sent_by=user,
-        sent_at=at,
+        snapshot=case_disclosable_values(case=case, items=items),
+        at=at,
     )
     escalation_access_grant(escalation=escalation)
     _event(escalation, user=user, transition="send", to="sent", agency=agency.pk, at=at)
@@ -340,17 +343,86 @@ def escalation_transition(
     return escalation
 
 
-def _disclose(escalation: Escalation, *, user, items: list[str], at) -> None:
-    DisclosureRecord.objects.create(
+def _disclose(
+    escalation: Escalation, *, user, items: list[str], at, snapshot: dict | None = None
+) -> DisclosureRecord:
+    return DisclosureRecord.objects.create(
         escalation=escalation,
         recipient=escalation.agency,
         recipient_name=escalation.agency.name_vi,
         items=items,
+        snapshot=snapshot or {},
         legal_basis=escalation.legal_basis,
         youth_informed=escalation.youth_informed,
         sent_by=user,
         sent_at=at,
     )
+
+
+def _as_seen(item: str, current, seen: dict):
+    """The value to disclose when the person saw `seen` on their page.
+
+    A fact that changed since is refused: the person must look at it first. Of
+    the transcript, only what the page counted is shared, so a message that
+    arrived meanwhile is not sent unseen.
+    """
+    if item not in seen:
+        return current
+    if item != SharedItem.TRANSCRIPT:
+        if seen[item] != current:
+            raise StaleEscalationError(
+                _("Thông tin của hồ sơ vừa thay đổi sau khi bạn mở trang. Hãy xem lại rồi chia sẻ.")
+            )
+        return current
+    counted = seen[item] if isinstance(seen[item], dict) else {}
+    capped = {}
+    for conversation, seq in current.items():
+        shown = counted.get(conversation)
+        if isinstance(shown, int) and not isinstance(shown, bool) and shown >= 1:
+            capped[conversation] = min(seq, shown)
+    return capped
+
+
+@transaction.atomic
+def escalation_disclose(
+    *,
+    user,
+    escalation_id: int,
+    items: Iterable[str],
+    seen: dict | None = None,
+    at: datetime.datetime | None = None,
+) -> DisclosureRecord:
+    """Share with the agency the current values of some items, as a new disclosure.
+
+    The agency sees only what its records disclosed; this is how hotline staff
+    show it more (a changed risk, a new category, the transcript up to now). It
+    writes the record, the timeline event and tells the agency. `seen` is what
+    the person's page showed (the same codes as a snapshot): a fact changed since
+    is refused, and the transcript is shared only as far as the page counted.
+    """
+    at = at or timezone.now()
+    escalation = escalation_get_for_user(
+        user=user, escalation_id=escalation_id, perm="change", for_update=True
+    )
+    if not user.is_hotline_staff:
+        raise EscalationError(_("Bạn không được thực hiện thao tác này."))
+    if escalation.state not in TALKING_STATES or escalation.access_revoked_at is not None:
+        raise EscalationError(_("Yêu cầu này đã kết thúc, không thể chia sẻ thêm thông tin."))
+    chosen = set(items)
+    items = [item for item in SharedItem.values if item in chosen]
+    if len(items) != len(chosen):
+        raise EscalationError(_("Thông tin chia sẻ không hợp lệ."))
+    if not items:
+        raise EscalationError(_("Hãy chọn thông tin cần chia sẻ."))
+    current = case_disclosable_values(case=escalation.case, items=items)
+    snapshot = {item: _as_seen(item, current[item], seen or {}) for item in items}
+    disclosed = escalation_disclosed(escalation=escalation)
+    if not any(disclosure_adds(i, snapshot[i], disclosed.get(i)) for i in items):
+        raise EscalationError(_("Các thông tin đã chọn không có gì mới so với lần chia sẻ trước."))
+    record = _disclose(escalation, user=user, items=items, snapshot=snapshot, at=at)
+    _event(escalation, user=user, at=at, transition="disclose", items=items, disclosure=record.pk)
+    escalation_broadcast(escalation, notice=_notice("disclose", escalation.agency))
+    return record
 
 
 @transaction.atomic

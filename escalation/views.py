@@ -11,13 +11,22 @@ from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.models import Gender
 from cases.selectors import case_get_for_user
 from escalation import selectors, services
-from escalation.forms import EscalationForm, MessageForm, TransitionForm
-from escalation.models import TALKING_STATES, EscalationState, SharedItem
+from escalation.forms import DisclosureForm, EscalationForm, MessageForm, TransitionForm
+from escalation.models import (
+    FACT_ITEMS,
+    TALKING_STATES,
+    EscalationState,
+    SharedItem,
+    disclosure_adds,
+)
 from helpline.access import hotline_staff_required, liaison_required
+from helpline.models import AgeGroup, Risk
 from helpline.provinces import province_name
 
 # The liaison's side.
@@ -35,21 +44,88 @@ def liaison_queue(request):
     return render(request, "escalation/queue.html", {"items": items, "now": now})
 
 
-def _shared_facts(escalation) -> list[tuple[str, str]]:
-    """The items of the case the operator chose to share, and nothing else."""
-    case = escalation.case
-    values = {
-        SharedItem.CATEGORIES: lambda: "; ".join(c.name for c in case.categories.all()) or "—",
-        SharedItem.RISK: case.get_risk_display,
-        SharedItem.AGE_GROUP: lambda: case.get_age_group_display() or "—",
-        SharedItem.GENDER: case.get_gender_display,
-        SharedItem.PROVINCE: lambda: province_name(case.province_code) or "—",
+# Labels of the disclosure items that are not shared facts.
+OTHER_ITEM_LABELS = {"summary": _lazy("Nội dung gửi cơ quan"), "message": _lazy("Tin nhắn")}
+
+
+def _label(choices, code: str) -> str:
+    return str(choices(code).label) if code in choices.values else (code or "—")
+
+
+def _value_text(item: str, value, categories: dict) -> str:
+    """A disclosed or current value, from its codes, in the reader's language."""
+    if item == SharedItem.CATEGORIES:
+        names = [category.name for code, category in categories.items() if code in value]
+        return "; ".join([*names, *(code for code in value if code not in categories)]) or "—"
+    if item == SharedItem.RISK:
+        return _label(Risk, value)
+    if item == SharedItem.AGE_GROUP:
+        return _label(AgeGroup, value)
+    if item == SharedItem.GENDER:
+        return _label(Gender, value)
+    if item == SharedItem.PROVINCE:
+        return province_name(value) or value or "—"
+    return _("Tin nhắn: %(messages)s · cuộc trao đổi: %(conversations)s") % {
+        # seq runs 1, 2, 3... without gaps, so the last seq is the number of messages.
+        "messages": sum(value.values()),
+        "conversations": len(value),
     }
+
+
+def _categories_in(*value_sets) -> dict:
+    codes = set()
+    for values in value_sets:
+        codes.update(values.get(SharedItem.CATEGORIES) or [])
+    return selectors.categories_by_code(codes=codes)
+
+
+def _facts(disclosed: dict, categories: dict) -> list[tuple[str, str]]:
+    """The facts the agency was shown, as its records disclosed them, and nothing else."""
     return [
-        (SharedItem(item).label, values[item]())
-        for item in escalation.shared_items
-        if item in values
+        (SharedItem(item).label, _value_text(item, disclosed[item], categories))
+        for item in FACT_ITEMS
+        if item in disclosed
     ]
+
+
+def _disclosure_choices(current: dict, disclosed: dict, categories: dict) -> list[dict]:
+    """For each item: what the agency has, what the case holds now, and whether that is news."""
+    rows = []
+    for item in SharedItem:
+        shared = item in disclosed
+        if not shared:
+            status = "new"
+        elif disclosure_adds(item, current[item], disclosed[item]):
+            status = "changed"
+        else:
+            status = "same"
+        rows.append(
+            {
+                "item": item.value,
+                "label": item.label,
+                "disclosed": _value_text(item, disclosed[item], categories) if shared else "",
+                "current": _value_text(item, current[item], categories),
+                "status": status,
+            }
+        )
+    return rows
+
+
+def _disclosure_history(records, categories: dict) -> list[dict]:
+    """Each record as what was shared, when and by whom, with the values shared."""
+    history = []
+    for record in records:
+        shared = []
+        for item in record.items:
+            label = OTHER_ITEM_LABELS.get(item) or (
+                SharedItem(item).label if item in SharedItem.values else item
+            )
+            if item in record.snapshot:
+                shared.append(f"{label}: {_value_text(item, record.snapshot[item], categories)}")
+            else:
+                shared.append(str(label))
+        history.append({"record": record, "shared": shared})
+    return history
 
 
 @liaison_required
@@ -58,13 +134,16 @@ def liaison_escalation_detail(request, escalation_id: int):
         escalation = selectors.escalation_get_for_user(
             user=request.user, escalation_id=escalation_id
         )
-        transcript = selectors.escalation_transcript(escalation=escalation)
+        disclosed = selectors.escalation_disclosed(escalation=escalation)
+        transcript_shared = SharedItem.TRANSCRIPT in disclosed
+        transcript = selectors.escalation_transcript(escalation=escalation, disclosed=disclosed)
         selectors.escalation_read_audit(
-            escalation=escalation, user=request.user, transcript=escalation.transcript_attached
+            escalation=escalation, user=request.user, transcript=transcript_shared
         )
     context = {
         "escalation": escalation,
-        "facts": _shared_facts(escalation),
+        "facts": _facts(disclosed, _categories_in(disclosed)),
+        "transcript_shared": transcript_shared,
         "transcript": transcript,
         "thread": escalation.messages.select_related("author"),
         "transitions": selectors.available_transitions(escalation=escalation, user=request.user),
@@ -172,24 +251,59 @@ def escalation_create(request, case_id: int):
     )
 
 
+def _can_talk(escalation) -> bool:
+    return escalation.state in TALKING_STATES and escalation.access_revoked_at is None
+
+
 @hotline_staff_required
 def hotline_escalation_detail(request, escalation_id: int):
     with transaction.atomic():
         escalation = selectors.escalation_get_for_user(
             user=request.user, escalation_id=escalation_id, audit=True
         )
+        disclosed = selectors.escalation_disclosed(escalation=escalation)
+        current = selectors.case_disclosable_values(case=escalation.case, items=SharedItem.values)
+        records = list(escalation.disclosures.select_related("sent_by"))
+    categories = _categories_in(disclosed, current, *(record.snapshot for record in records))
     context = {
         "escalation": escalation,
         "case": escalation.case,
-        "facts": _shared_facts(escalation),
+        "facts": _facts(disclosed, categories),
         "thread": escalation.messages.select_related("author"),
-        "disclosures": escalation.disclosures.select_related("sent_by"),
+        "disclosures": _disclosure_history(records, categories),
+        "disclosure_choices": _disclosure_choices(current, disclosed, categories),
+        "disclosure_form": DisclosureForm(initial={"seen": current}),
         "transitions": selectors.available_transitions(escalation=escalation, user=request.user),
         "message_form": MessageForm(),
         "overdue": escalation.is_overdue(now=timezone.now()),
-        "can_message": escalation.state in TALKING_STATES and escalation.access_revoked_at is None,
+        "can_message": _can_talk(escalation),
+        "can_disclose": _can_talk(escalation),
     }
     return render(request, "escalation/hotline_detail.html", context)
+
+
+@hotline_staff_required
+@require_POST
+def hotline_escalation_disclose(request, escalation_id: int):
+    selectors.escalation_get_for_user(user=request.user, escalation_id=escalation_id)
+    form = DisclosureForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("escalations:detail", escalation_id=escalation_id)
+    try:
+        services.escalation_disclose(
+            user=request.user,
+            escalation_id=escalation_id,
+            items=form.cleaned_data["items"],
+            seen=form.cleaned_data["seen"],
+        )
+    except services.EscalationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Đã chia sẻ thêm thông tin với cơ quan."))
+    return redirect("escalations:detail", escalation_id=escalation_id)
 
 
 @hotline_staff_required

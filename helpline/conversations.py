@@ -8,6 +8,7 @@ and a lost signal is repaired by the sockets reading the database again.
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import uuid
 
@@ -18,11 +19,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from helpline import groups, signals
+from helpline import groups, payloads, signals
 from helpline.broadcast import broadcast_on_commit
 from helpline.models import (
     AgeGroup,
     Channel,
+    ChatStartAttempt,
     Conversation,
     ConversationState,
     Hotline,
@@ -31,9 +33,14 @@ from helpline.models import (
     Sender,
     User,
 )
-from helpline.selectors import conversation_get_for_user, operator_load, queue_scope
+from helpline.selectors import (
+    CLOSED_CONVERSATION_STATES,
+    conversation_get_for_user,
+    operator_load,
+    queue_scope,
+)
 
-CLOSED_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
+CLOSED_STATES = CLOSED_CONVERSATION_STATES
 
 
 def max_message_chars() -> int:
@@ -120,7 +127,24 @@ class TooManyChats(ConversationError):
     code = "too_many_chats"
 
     def default_detail(self) -> str:
-        return _("Có quá nhiều cuộc trò chuyện đang mở từ mạng của bạn. Bạn hãy thử lại sau.")
+        return _("Có quá nhiều cuộc trò chuyện đang chờ từ mạng của bạn. Bạn hãy thử lại sau.")
+
+
+class TooManyStarts(ConversationError):
+    code = "too_many_starts"
+
+    def default_detail(self) -> str:
+        return _(
+            "Có quá nhiều cuộc trò chuyện vừa được bắt đầu từ mạng của bạn. "
+            "Bạn hãy thử lại sau ít phút."
+        )
+
+
+class CaseClosed(ConversationError):
+    code = "case_closed"
+
+    def default_detail(self) -> str:
+        return _("Hồ sơ đã đóng: hãy mở lại hồ sơ trước khi gắn cuộc trao đổi.")
 
 
 class InvalidHotline(ConversationError):
@@ -163,18 +187,6 @@ def _state_changed_on_commit(conversation: Conversation) -> None:
     )
 
 
-def message_payload(message: Message) -> dict:
-    """A message as it goes on the wire."""
-    return {
-        "type": "message",
-        "conversation": str(message.conversation_id),
-        "seq": message.seq,
-        "sender": message.sender,
-        "body": message.body,
-        "at": message.created_at.isoformat(),
-    }
-
-
 # --- tokens -------------------------------------------------------------------
 
 
@@ -183,8 +195,60 @@ def token_hash(token: str) -> str:
 
 
 def client_address_hash(address: str) -> str:
-    """A keyed hash: the address itself is never stored."""
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
+    """A keyed hash of the network a young person writes from; the address itself is never stored.
+
+    An IPv6 host usually owns a whole /64 and can pick any address in it, so
+    for IPv6 the /64 is what is counted. An IPv4 address is counted as itself.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        network = address
+    else:
+        if ip.version == 6 and ip.ipv4_mapped is not None:
+            network = str(ip.ipv4_mapped)
+        elif ip.version == 6:
+            network = str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        else:
+            network = str(ip)
+    return hmac.new(settings.SECRET_KEY.encode(), network.encode(), hashlib.sha256).hexdigest()
+
+
+def _chat_start_allowed(address_hash: str, at: datetime.datetime) -> None:
+    """Refuse a start from an address that started too many chats lately, or has too many queued.
+
+    What is limited is starting chats, not having them: a school or a mobile
+    network puts many young people behind one address, and each of them whose
+    chat was answered no longer counts. Only the starts of the last hour are
+    kept, as keyed hashes with a time, and the worker deletes older ones.
+    """
+    if connection.vendor == "postgresql":
+        # Two starts from one address at once must not both slip under the limit.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(address_hash[:15], 16)])
+    starts = ChatStartAttempt.objects.filter(
+        address_hash=address_hash, kind=ChatStartAttempt.Kind.START
+    )
+    minute_ago = at - datetime.timedelta(seconds=60)
+    hour_ago = at - datetime.timedelta(seconds=3600)
+    if (
+        starts.filter(at__gt=minute_ago).count() >= settings.CHAT_STARTS_PER_MINUTE
+        or starts.filter(at__gt=hour_ago).count() >= settings.CHAT_STARTS_PER_HOUR
+    ):
+        raise TooManyStarts()
+    queued = Conversation.objects.filter(
+        youth_ip_hash=address_hash, state=ConversationState.QUEUED
+    ).count()
+    if queued >= settings.CHAT_MAX_QUEUED_PER_ADDRESS:
+        raise TooManyChats()
+    ChatStartAttempt.objects.create(address_hash=address_hash, at=at)
+
+
+def chat_start_attempts_purge(*, at: datetime.datetime | None = None) -> int:
+    """Forget the starts that no limit looks at any more (older than an hour)."""
+    cutoff = (at or timezone.now()) - datetime.timedelta(seconds=3600)
+    deleted, _detail = ChatStartAttempt.objects.filter(at__lte=cutoff).delete()
+    return deleted
 
 
 def _overflow_at(hotline: Hotline, at: datetime.datetime) -> datetime.datetime | None:
@@ -209,11 +273,16 @@ def conversation_start(
     risk: str = "",
     at: datetime.datetime | None = None,
     client_address: str | None = None,
+    danger: bool = False,
+    left_message: bool = False,
 ) -> tuple[Conversation, str | None]:
     """Put a new conversation in a hotline's queue.
 
     A web chat gets a secret token (256 bits) for resuming; only its SHA-256
     hash is stored. No hotline means the province's hotline, or central.
+    danger: the young person said they are in danger now (imminent risk, and
+    central sees it at once). left_message: nobody could answer, so the young
+    person leaves a message and comes back later to read the answer.
     """
     if channel not in Channel.values:
         raise InvalidField(_("Kênh không hợp lệ."), field="channel")
@@ -237,22 +306,24 @@ def conversation_start(
         created_at=at,
         queued_at=at,
         overflow_at=_overflow_at(hotline, at),
+        left_message=left_message and channel == Channel.WEBCHAT,
     )
+    if danger:
+        _mark_danger(conversation, at)
     if channel == Channel.WEBCHAT:
         if client_address:
             address_hash = client_address_hash(client_address)
-            open_chats = Conversation.objects.filter(
-                youth_ip_hash=address_hash,
-                state__in=[ConversationState.QUEUED, ConversationState.ACTIVE],
-            ).count()
-            if open_chats >= settings.CHAT_MAX_CHATS_PER_IP:
-                raise TooManyChats()
+            _chat_start_allowed(address_hash, at)
+            # Kept only while queued: it counts queued chats per address.
             conversation.youth_ip_hash = address_hash
         token = secrets.token_urlsafe(32)
         conversation.token_hash = token_hash(token)
-        conversation.token_expires_at = at + datetime.timedelta(
-            seconds=settings.CHAT_TOKEN_TTL_SECONDS
+        lifetime = (
+            settings.CHAT_LEFT_MESSAGE_TTL_SECONDS
+            if conversation.left_message
+            else settings.CHAT_TOKEN_TTL_SECONDS
         )
+        conversation.token_expires_at = at + datetime.timedelta(seconds=lifetime)
         conversation.youth_seen_at = at
     conversation.save()
     _queue_changed_on_commit(hotline.pk)
@@ -323,9 +394,11 @@ def conversation_accept(*, user, conversation_id, at: datetime.datetime | None =
         )
     except Http404:
         # Accepted by someone else moments ago: a central operator no longer
-        # sees an overflowed conversation once it left the queue.
+        # sees an overflowed conversation once it left the queue. Anything that
+        # was never in this user's queue is as missing as an unknown id.
         if (
             Conversation.objects.filter(pk=_uuid_or_none(conversation_id))
+            .filter(queue_scope(user=user, at=at))
             .exclude(state=ConversationState.QUEUED)
             .exists()
         ):
@@ -342,7 +415,9 @@ def conversation_accept(*, user, conversation_id, at: datetime.datetime | None =
         raise CapacityReached()
     try:
         conversation.accept(operator=user, at=at)
-        conversation.save(update_fields=["state", "operator", "answered_at"])
+        # The address hash counts queued chats only: an answered chat forgets it.
+        conversation.youth_ip_hash = ""
+        conversation.save(update_fields=["state", "operator", "answered_at", "youth_ip_hash"])
     except (TransitionNotAllowed, ConcurrentTransition):
         raise ConversationAlreadyTaken() from None
     _state_changed_on_commit(conversation)
@@ -365,9 +440,33 @@ def _uuid_or_none(value):
 # --- messages -------------------------------------------------------------------
 
 
+def text_checked(value, *, field: str, max_length: int | None = None) -> str:
+    """A text field from a socket, held to the rules of the HTTP forms.
+
+    No NUL character (Django's form fields refuse it too), valid UTF-8 (JSON can
+    carry a lone surrogate such as \\ud800, which no database column stores
+    cleanly), and the same maximum length as the form for the same field.
+    """
+    if not isinstance(value, str) or "\x00" in value:
+        raise InvalidField(_("Nội dung không hợp lệ."), field=field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidField(_("Nội dung không hợp lệ."), field=field) from None
+    if max_length is not None and len(value) > max_length:
+        raise ConversationError(
+            _("Nội dung quá dài: tối đa %(max)d ký tự.") % {"max": max_length},
+            code="too_long",
+            field=field,
+            max=max_length,
+        )
+    return value
+
+
 def _clean_body(body) -> str:
     if not isinstance(body, str):
         raise InvalidField(_("Nội dung tin nhắn không hợp lệ."), field="body")
+    text_checked(body, field="body")
     if not body.strip():
         raise ConversationError(_("Tin nhắn trống."), code="body_empty")
     limit = max_message_chars()
@@ -455,9 +554,11 @@ def message_post(
         client_id=client_id,
         created_at=at,
     )
+    # The operator who held the conversation when the message was stored lets a
+    # console that missed a transfer see at once that it is no longer its own.
     broadcast_on_commit(
         groups.conversation_group(conversation_uuid),
-        {"type": "chat.message", "message": message_payload(message)},
+        {"type": "chat.message", "message": payloads.message(message), "operator": row[2]},
     )
     if sender == Sender.OPERATOR:
         transaction.on_commit(
@@ -470,10 +571,11 @@ def _insert_postgresql(conversation_uuid, sender, body, client_id, author, at):
     bump, bump_params = _bump_sql(sender)
     message_table = Message._meta.db_table
     sql = (
-        f"WITH bump AS ({bump} RETURNING id, last_seq) "  # noqa: S608 - names from _meta
+        f"WITH bump AS ({bump} RETURNING id, last_seq, operator_id) "  # noqa: S608 - names from _meta
         f"INSERT INTO {message_table} "
         "(conversation_id, seq, sender, author_id, body, client_id, created_at) "
-        "SELECT id, last_seq, %s, %s, %s, %s, %s FROM bump RETURNING id, seq"
+        "SELECT id, last_seq, %s, %s, %s, %s, %s FROM bump "
+        "RETURNING id, seq, (SELECT operator_id FROM bump)"
     )
     params = [conversation_uuid, *bump_params]
     if sender == Sender.OPERATOR:
@@ -498,7 +600,7 @@ def _insert_generic(conversation_uuid, sender, body, client_id, author, at):
         params.append(author.pk)
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(f"{bump} RETURNING last_seq", params)
+            cursor.execute(f"{bump} RETURNING last_seq, operator_id", params)
             bumped = cursor.fetchone()
         if bumped is None:
             return None
@@ -511,7 +613,7 @@ def _insert_generic(conversation_uuid, sender, body, client_id, author, at):
             client_id=client_id,
             created_at=at,
         )
-        return message.pk, message.seq
+        return message.pk, message.seq, bumped[1]
 
 
 def _existing(conversation_uuid, client_id) -> Message | None:
@@ -647,8 +749,12 @@ def conversations_abandon_stale(*, at: datetime.datetime | None = None) -> int:
     """Abandon queued web chats whose young person's socket has been gone too long."""
     at = at or timezone.now()
     cutoff = at - datetime.timedelta(seconds=queued_grace_seconds())
+    # A left message waits without its young person: that is the point of it.
     stale = Conversation.objects.filter(
-        state=ConversationState.QUEUED, channel=Channel.WEBCHAT, youth_seen_at__lt=cutoff
+        state=ConversationState.QUEUED,
+        channel=Channel.WEBCHAT,
+        youth_seen_at__lt=cutoff,
+        left_message=False,
     ).values_list("pk", flat=True)
     count = 0
     for conversation_id in list(stale):
@@ -664,14 +770,16 @@ def conversations_abandon_stale(*, at: datetime.datetime | None = None) -> int:
 
 @transaction.atomic
 def conversation_transfer(
-    *, user, conversation_id, hotline, at: datetime.datetime | None = None
+    *, user, conversation_id, hotline, note: str = "", at: datetime.datetime | None = None
 ) -> Conversation:
     """Send a conversation back into another hotline's queue, with its history.
 
     The operator who holds it may transfer it; a queued one may be moved by a
-    supervisor who sees it.
+    supervisor who sees it. The note is for the operator who takes it next, and
+    is never shown to the young person.
     """
     at = at or timezone.now()
+    note = text_checked(note or "", field="note", max_length=1000).strip()
     if not isinstance(hotline, Hotline):
         hotline = Hotline.objects.filter(code=str(hotline)).first()
         if hotline is None:
@@ -692,6 +800,9 @@ def conversation_transfer(
         raise InvalidHotline(_("Cuộc trao đổi đã ở tổng đài này."))
     from_hotline_id = conversation.hotline_id
     conversation.transfer(hotline=hotline, at=at, overflow_at=_overflow_at(hotline, at))
+    conversation.handover_note = note
+    if conversation.danger_at is not None and conversation.overflow_at is not None:
+        conversation.overflow_at = at  # still in danger: central sees it at once
     conversation.save(
         update_fields=[
             "state",
@@ -702,6 +813,7 @@ def conversation_transfer(
             "overflow_at",
             "transferred_from",
             "transfer_count",
+            "handover_note",
         ]
     )
     conversation.ended_reason = "transferred"  # on the wire only; the row keeps it empty
@@ -760,22 +872,40 @@ def _conversation_for_case(*, user, conversation_id) -> Conversation:
 
 
 def _link(*, user, conversation: Conversation, case, at: datetime.datetime) -> None:
+    """Attach the conversation to the case, on both cases' timelines when it moves."""
     from cases.audit import case_event_record
     from cases.models import CaseEvent
 
+    previous_case_id = conversation.case_id
     conversation.case = case
     conversation.save(update_fields=["case"])
+    detail = {"conversation": str(conversation.pk), "channel": conversation.channel}
+    if previous_case_id is not None:
+        case_event_record(
+            case_id=previous_case_id,
+            actor=user,
+            action=CaseEvent.Action.CONVERSATION_UNLINKED,
+            moved_to=case.pk,
+            at=at,
+            **detail,
+        )
+        detail["moved_from"] = previous_case_id
     case_event_record(
-        case=case,
-        actor=user,
-        action=CaseEvent.Action.CONVERSATION_LINKED,
-        conversation=str(conversation.pk),
-        channel=conversation.channel,
-        at=at,
+        case=case, actor=user, action=CaseEvent.Action.CONVERSATION_LINKED, at=at, **detail
     )
     broadcast_on_commit(
         groups.conversation_group(conversation.pk),
         {"type": "chat.info", "conversation": str(conversation.pk)},
+    )
+
+
+def _summary_checked(summary) -> str:
+    from cases.models import Case
+
+    if not isinstance(summary, str):
+        raise InvalidField(_("Tóm tắt không hợp lệ."), field="summary")
+    return text_checked(
+        summary, field="summary", max_length=Case._meta.get_field("summary").max_length
     )
 
 
@@ -786,27 +916,33 @@ def conversation_case_create(
     conversation_id,
     risk: str = "",
     categories=(),
+    category_codes=(),
     summary: str = "",
     at: datetime.datetime | None = None,
 ):
     """Open a case from a conversation; its transcript becomes part of the case.
 
     A conversation already linked to a case returns that case: a double click
-    creates one case, not two.
+    creates one case, not two. Categories come as rows or as their codes.
     """
+    from cases.models import Category
     from cases.services import CaseError, case_create
 
     at = at or timezone.now()
+    summary = _summary_checked(summary)
     conversation = _conversation_for_case(user=user, conversation_id=conversation_id)
     if conversation.case_id is not None:
         return conversation.case
     risk = risk or conversation.risk or Risk.LOW
     if risk not in Risk.values:
         raise InvalidField(_("Mức độ rủi ro không hợp lệ."), field="risk")
+    chosen = list(categories)
+    if category_codes:
+        chosen += list(Category.objects.filter(code__in=list(category_codes), is_active=True))
     try:
         case = case_create(
             user=user,
-            categories=list(categories),
+            categories=chosen,
             risk=risk,
             age_group=conversation.age_group,
             province_code=conversation.province_code,
@@ -820,6 +956,21 @@ def conversation_case_create(
 
 
 @transaction.atomic
+def conversation_case_open(*, user, conversation_id, **fields):
+    """conversation_case_create, and whether this call created the case (False: it was linked)."""
+    from helpline.selectors import conversation_get_for_user
+
+    try:
+        linked_before = conversation_get_for_user(
+            user=user, conversation_id=conversation_id, for_update=True
+        ).case_id
+    except Http404:
+        raise ConversationNotFound() from None
+    case = conversation_case_create(user=user, conversation_id=conversation_id, **fields)
+    return case, linked_before is None
+
+
+@transaction.atomic
 def conversation_case_link(
     *,
     user,
@@ -830,8 +981,11 @@ def conversation_case_link(
 ):
     """Attach a conversation to an existing case the user may see, by id or by reference.
 
-    A reference the user may not see is as missing as an unknown one.
+    A reference the user may not see is as missing as an unknown one. Moving a
+    conversation from one case to another needs both cases in the user's own
+    scope, never goes into a closed case, and is written on both timelines.
     """
+    from cases.models import CaseState
     from cases.selectors import case_get_for_user, cases_visible_to
 
     at = at or timezone.now()
@@ -851,5 +1005,98 @@ def conversation_case_link(
         raise ConversationNotFound(_("Không tìm thấy hồ sơ."), code="not_found") from None
     if conversation.case_id == case.pk:
         return case
+    if case.state == CaseState.CLOSED:
+        raise CaseClosed()
+    if conversation.case_id is not None:
+        try:
+            case_get_for_user(user=user, case_id=conversation.case_id, for_update=True)
+        except Http404:
+            raise NotAllowed(
+                _("Cuộc trao đổi đang thuộc một hồ sơ ngoài phạm vi của bạn.")
+            ) from None
     _link(user=user, conversation=conversation, case=case, at=at)
     return case
+
+
+# --- the young person's own actions -----------------------------------------------------
+
+
+def _mark_danger(conversation: Conversation, at: datetime.datetime) -> None:
+    conversation.risk = Risk.IMMINENT
+    conversation.danger_at = conversation.danger_at or at
+    if conversation.state == ConversationState.QUEUED and not conversation.hotline.is_central:
+        conversation.overflow_at = at
+
+
+@transaction.atomic
+def conversation_mark_danger(
+    *, conversation_id, at: datetime.datetime | None = None
+) -> Conversation:
+    """The young person pressed "I'm in danger now".
+
+    The conversation becomes imminent risk, so it goes to the top of the queue,
+    and a provincial one is shown to central at once. The operator who holds it
+    is told. Pressing again changes nothing but is answered the same.
+    """
+    at = at or timezone.now()
+    conversation = _lock(conversation_id)
+    if conversation.state in CLOSED_STATES:
+        raise ConversationClosed()
+    if conversation.danger_at is not None:
+        return conversation
+    _mark_danger(conversation, at)
+    conversation.save(update_fields=["risk", "danger_at", "overflow_at"])
+    broadcast_on_commit(
+        groups.conversation_group(conversation.pk),
+        {"type": "chat.danger", "conversation": str(conversation.pk)},
+    )
+    if conversation.state == ConversationState.QUEUED:
+        _queue_changed_on_commit(conversation.hotline_id)
+    return conversation
+
+
+def survey_submit(*, conversation_id, answers: dict, at: datetime.datetime | None = None) -> bool:
+    """Count the three after-chat answers, once per conversation, without linking them to it.
+
+    Returns False when the conversation already answered or has not ended.
+    """
+    from helpline.models import SurveyAnswer, SurveyResponse
+
+    at = at or timezone.now()
+    fields = ("felt_heard", "got_help", "would_return")
+    chosen = {field: answers.get(field) or "" for field in fields}
+    for field, value in chosen.items():
+        if value and value not in SurveyAnswer.values:
+            raise InvalidField(_("Câu trả lời không hợp lệ."), field=field)
+    with transaction.atomic():
+        conversation = _lock(conversation_id)
+        if conversation.state not in CLOSED_STATES or conversation.survey_answered:
+            return False
+        conversation.survey_answered = True
+        conversation.save(update_fields=["survey_answered"])
+        SurveyResponse.objects.create(
+            hotline_id=conversation.hotline_id,
+            channel=conversation.channel,
+            submitted_on=timezone.localdate(at),
+            **chosen,
+        )
+    return True
+
+
+@transaction.atomic
+def conversation_token_renew(*, conversation_id, at: datetime.datetime | None = None) -> str:
+    """A new resume token for a conversation reopened with its passphrase; the old one stops."""
+    at = at or timezone.now()
+    conversation = _lock(conversation_id)
+    token = secrets.token_urlsafe(32)
+    conversation.token_hash = token_hash(token)
+    lifetime = (
+        settings.CHAT_LEFT_MESSAGE_TTL_SECONDS
+        if conversation.left_message
+        else settings.CHAT_TOKEN_TTL_SECONDS
+    )
+    conversation.token_expires_at = max(
+        conversation.token_expires_at or at, at + datetime.timedelta(seconds=lifetime)
+    )
+    conversation.save(update_fields=["token_hash", "token_expires_at"])
+    return token

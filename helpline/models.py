@@ -225,6 +225,24 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
         Hotline, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     transfer_count = models.PositiveSmallIntegerField(default=0)
+    # For the operator who receives a transfer: what the one who sent it wants them to know
+    # first. Staff only; never sent to the young person.
+    handover_note = models.TextField(_("ghi chú bàn giao"), max_length=1000, blank=True)
+    # When the young person pressed "I'm in danger now": the conversation went to the top
+    # of the queue and to central at once.
+    danger_at = models.DateTimeField(null=True, blank=True)
+    # A message left while nobody could answer: it waits in the queue without the young
+    # person's socket, and they come back with their passphrase to read the answer.
+    left_message = models.BooleanField(default=False)
+    youth_identity = models.ForeignKey(
+        "helpline.YouthIdentity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    # Only that a survey was answered: the answers themselves are kept apart, unlinked.
+    survey_answered = models.BooleanField(default=False)
     created_at = models.DateTimeField(_("bắt đầu chờ"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(_("vào hàng chờ"), default=timezone.now)
     answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
@@ -378,3 +396,114 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ChatStartAttempt(models.Model):
+    """A web chat started (or a passphrase tried) from a network, kept as a keyed hash for an
+    hour to limit floods and guessing."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("Bắt đầu trò chuyện")
+        PASSPHRASE = "passphrase", _("Thử cụm mật khẩu")
+
+    address_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.START)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["address_hash", "at"])]
+
+    def __str__(self) -> str:
+        return f"start at {self.at:%H:%M:%S}"
+
+
+class ConversationRead(models.Model):
+    """A conversation's history delivered to a member of staff over a socket: an audited read.
+
+    Kept by the conversation's id, not a foreign key, so the record of who read
+    a conversation outlives the conversation when retention deletes it.
+    """
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", _("Nhận cuộc trao đổi")
+        REOPENED = "reopened", _("Mở lại bảng điều khiển")
+        SYNC = "sync", _("Đồng bộ lại")
+        MONITOR = "monitor", _("Giám sát")
+        EARLIER = "earlier", _("Liên hệ trước đây")
+
+    conversation_uuid = models.UUIDField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    first_seq = models.PositiveIntegerField()
+    last_seq = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.conversation_uuid} {self.first_seq}-{self.last_seq}"
+
+
+class MonitoringSession(models.Model):
+    """A supervisor watching a conversation live: who, which, from when until when."""
+
+    class EndReason(models.TextChoices):
+        STOPPED = "stopped", _("Giám sát viên dừng")
+        CONSOLE_CLOSED = "console_closed", _("Đóng bảng điều khiển")
+        CONVERSATION_CLOSED = "conversation_closed", _("Cuộc trao đổi kết thúc")
+        ACCESS_LOST = "access_lost", _("Hết quyền xem")
+        EXPIRED = "expired", _("Mất kết nối")
+
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    conversation_uuid = models.UUIDField(db_index=True)
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"monitoring {self.conversation_uuid} by {self.supervisor_id}"
+
+
+class YouthIdentity(models.Model):
+    """A passphrase a young person chose, so that they can come back to their contacts.
+
+    Never a name or a number. The passphrase is kept as a slow hash (Django's
+    password hasher) for checking, and as a short keyed hash that narrows the
+    rows to check: short on purpose, so that many passphrases share it and it
+    tells nothing on its own.
+    """
+
+    lookup = models.CharField(max_length=8, db_index=True)
+    passphrase_hash = models.CharField(max_length=256)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"identity {self.pk}"
+
+
+class SurveyAnswer(models.TextChoices):
+    YES = "yes", _("Có")
+    PARTLY = "partly", _("Một phần")
+    NO = "no", _("Không")
+
+
+class SurveyResponse(models.Model):
+    """The three questions after a chat, answered anonymously: not linked to any conversation."""
+
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    submitted_on = models.DateField(db_index=True)
+    felt_heard = models.CharField(max_length=10, choices=SurveyAnswer.choices, blank=True)
+    got_help = models.CharField(max_length=10, choices=SurveyAnswer.choices, blank=True)
+    would_return = models.CharField(max_length=10, choices=SurveyAnswer.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"survey {self.submitted_on}"

@@ -27,6 +27,8 @@ from helpline.models import (
     Message,
 )
 
+CLOSED_CONVERSATION_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
+
 
 def conversations_visible_to(*, user, at: datetime.datetime | None = None) -> QuerySet:
     """Return the conversations this user may see."""
@@ -44,7 +46,9 @@ def conversation_get_for_user(
     *, user, conversation_id, for_update: bool = False, at: datetime.datetime | None = None
 ) -> Conversation:
     """Fetch one conversation the user may see, or raise Http404."""
-    queryset = conversations_visible_to(user=user, at=at).select_related("hotline", "case")
+    queryset = conversations_visible_to(user=user, at=at).select_related(
+        "hotline", "case", "transferred_from"
+    )
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     try:
@@ -156,3 +160,230 @@ def hotline_for_province(province_code: str) -> Hotline:
         if hotline is not None:
             return hotline
     return Hotline.objects.get(code=settings.CENTRAL_HOTLINE_CODE)
+
+
+# --- what the sockets read -------------------------------------------------------------
+
+
+def staff_for_socket(*, user_id, session_key: str, session_auth_hash: str):
+    """The member of staff behind a socket's session as the database knows them now, or None.
+
+    None when the account is gone or deactivated, when the session was ended
+    (logout, expiry) or belongs to someone else, or when the password changed
+    since the socket opened. Roles and scope are the caller's to compare.
+    """
+    from importlib import import_module
+
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    from helpline.models import User
+
+    if user_id is None or not session_key:
+        return None
+    user = User.objects.select_related("hotline", "agency").filter(pk=user_id).first()
+    if user is None or not user.is_active:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
+    if session.get(SESSION_KEY) != str(user.pk):
+        return None
+    current = user.get_session_auth_hash()
+    if not (
+        constant_time_compare(session.get(HASH_SESSION_KEY, ""), current)
+        and constant_time_compare(session_auth_hash or "", current)
+    ):
+        return None
+    return user
+
+
+def conversation_history_for_staff(
+    *, user, conversation_id, after_seq: int = 0, kind: str, upto: int | None = None
+) -> tuple[Conversation, list[Message]] | None:
+    """A conversation and its messages after after_seq, for a console that may read them.
+
+    Operators read the conversations they hold; a "monitor" read is for a
+    supervisor who sees the conversation. None when the user may not read it.
+    Delivering history is an audited read, written in the same transaction.
+    """
+    from django.db import transaction
+
+    from helpline.audit import conversation_read_record
+    from helpline.models import ConversationRead
+
+    with transaction.atomic():
+        try:
+            conversation = conversation_get_for_user(user=user, conversation_id=conversation_id)
+        except Http404:
+            return None
+        if kind == ConversationRead.Kind.MONITOR:
+            if not user.is_supervisor:
+                return None
+        elif conversation.operator_id != user.pk:
+            return None
+        last = conversation.last_seq if upto is None else min(upto, conversation.last_seq)
+        history = messages_after(conversation_id=conversation.pk, seq=after_seq, upto=last)
+        if history:
+            conversation_read_record(
+                conversation=conversation,
+                actor=user,
+                kind=kind,
+                first_seq=history[0].seq,
+                last_seq=history[-1].seq,
+            )
+    return conversation, history
+
+
+def conversation_is_held_by(*, user, conversation_id) -> bool:
+    """True while this operator holds the conversation and it is active."""
+    return (
+        conversations_visible_to(user=user)
+        .filter(pk=conversation_id, operator_id=user.pk, state=ConversationState.ACTIVE)
+        .exists()
+    )
+
+
+def console_repair(
+    *, user, held: dict[str, int], states: dict[str, str], watching: dict[str, int]
+) -> tuple[list[tuple[str, str, str, list[Message]]], list[str]]:
+    """What a console missed, and what it must let go, from one read of its conversations.
+
+    held maps the conversations the console holds to the last seq it delivered,
+    states to the state it last showed; watching maps the conversations it
+    monitors to their last seq. Returns (changes, gone):
+    - changes: (id, state, reason, messages missed) for each conversation whose
+      state differs or that has messages past the ones delivered;
+    - gone: the ids this console may no longer follow: held ones now assigned to
+      someone else or out of sight (a transfer whose signal was lost), watched
+      ones out of sight or closed.
+    """
+    wanted = {**watching, **held}
+    if not wanted:
+        return [], []
+    rows = {
+        str(pk): (state, reason, last_seq, operator_id)
+        for pk, state, reason, last_seq, operator_id in conversations_visible_to(user=user)
+        .filter(pk__in=list(wanted))
+        .values_list("pk", "state", "ended_reason", "last_seq", "operator_id")
+    }
+    changes, gone = [], []
+    for conversation_id, delivered in wanted.items():
+        row = rows.get(conversation_id)
+        if conversation_id in held:
+            if row is None or row[3] != user.pk:
+                gone.append(conversation_id)
+                continue
+        elif row is None or not user.is_supervisor or row[0] in CLOSED_CONVERSATION_STATES:
+            gone.append(conversation_id)
+            continue
+        state, reason, last_seq, _operator = row
+        if state == states.get(conversation_id) and last_seq <= delivered:
+            continue
+        missed = (
+            messages_after(conversation_id=conversation_id, seq=delivered)
+            if (last_seq > delivered)
+            else []
+        )
+        changes.append((conversation_id, state, reason, missed))
+    return changes, gone
+
+
+def conversations_active_for_supervisor(*, user) -> list[Conversation]:
+    """The answered conversations a supervisor may watch, longest running first; no content."""
+    if not getattr(user, "is_supervisor", False):
+        return []
+    return list(
+        conversations_visible_to(user=user)
+        .filter(state=ConversationState.ACTIVE)
+        .select_related("hotline", "operator")
+        .order_by("answered_at", "id")
+    )
+
+
+def youth_conversation_snapshot(*, conversation_id, after_seq: int):
+    """The young person's conversation and its messages after after_seq, for a resume.
+
+    The socket reached the conversation with its token; nothing else opens it.
+    """
+    conversation = Conversation.objects.get(pk=conversation_id)
+    return conversation, messages_after(
+        conversation_id=conversation_id, seq=after_seq, upto=conversation.last_seq
+    )
+
+
+def youth_conversation_changes(*, conversation_id, delivered: int, known):
+    """What changed in a young person's conversation since the socket last looked, or None.
+
+    known is the (state, hotline_id) the socket believes in, or None to read it
+    all. One primary-key read; when nothing changed it finds no row.
+    """
+    rows = Conversation.objects.filter(pk=conversation_id)
+    if known is not None:
+        state, hotline_id = known
+        unchanged = Q(state=state, last_seq__lte=delivered)
+        if state == ConversationState.QUEUED:
+            unchanged &= Q(hotline_id=hotline_id)
+        rows = rows.exclude(unchanged)
+    conversation = rows.only("state", "ended_reason", "hotline_id", "last_seq").first()
+    if conversation is None:
+        return None
+    missed = []
+    if conversation.last_seq > delivered:
+        missed = messages_after(conversation_id=conversation_id, seq=delivered)
+    return conversation.state, conversation.ended_reason, conversation.hotline_id, missed
+
+
+def earlier_contacts_for_staff(*, user, conversation_id) -> list[Conversation] | None:
+    """The young person's earlier contacts, for the operator who holds their conversation now.
+
+    The young person opened them to the operator by giving their passphrase, so
+    they are listed whichever hotline took them; None when this user does not
+    hold the conversation. Only when, how and where: no text.
+    """
+    from helpline.returning import earlier_contacts
+
+    conversation = (
+        conversations_visible_to(user=user).filter(pk=conversation_id, operator_id=user.pk).first()
+    )
+    if conversation is None:
+        return None
+    return earlier_contacts(conversation=conversation)
+
+
+def earlier_history_for_staff(*, user, conversation_id, earlier_id):
+    """The messages of one earlier contact of the young person this operator is talking to.
+
+    An audited read, like every history sent over a socket. None when the user
+    does not hold conversation_id or earlier_id is not the same young person's.
+    """
+    from django.db import transaction
+
+    from helpline.audit import conversation_read_record
+    from helpline.models import ConversationRead
+
+    with transaction.atomic():
+        current = (
+            conversations_visible_to(user=user)
+            .filter(pk=conversation_id, operator_id=user.pk)
+            .exclude(youth_identity=None)
+            .first()
+        )
+        if current is None:
+            return None
+        earlier = (
+            Conversation.objects.filter(pk=earlier_id, youth_identity_id=current.youth_identity_id)
+            .exclude(pk=current.pk)
+            .select_related("hotline", "case")
+            .first()
+        )
+        if earlier is None:
+            return None
+        history = messages_after(conversation_id=earlier.pk, seq=0)
+        if history:
+            conversation_read_record(
+                conversation=earlier,
+                actor=user,
+                kind=ConversationRead.Kind.EARLIER,
+                first_seq=history[0].seq,
+                last_seq=history[-1].seq,
+            )
+    return earlier, history

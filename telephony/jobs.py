@@ -2,7 +2,8 @@
 
 from django.conf import settings
 
-from telephony.services import sms_retry_pending, voicemails_purge
+from telephony.calls import voicemails_purge
+from telephony.sms import sms_retry_pending
 
 
 def twilio_rest_configured() -> bool:

@@ -12,7 +12,8 @@ from django.dispatch import receiver
 
 from helpline.models import Channel
 from helpline.signals import conversation_accepted, operator_message_posted
-from telephony import services
+from telephony.calls import call_connect_operator
+from telephony.sms import sms_outbound_prepare, sms_send
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def connect_accepted_call(sender, conversation, operator, **kwargs) -> None:
 
     def connect() -> None:
         try:
-            services.call_connect_operator(conversation_id=conversation_id, operator=operator)
+            call_connect_operator(conversation_id=conversation_id, operator=operator)
         except Exception:
             # The accept stands; the operator can reconnect from the console.
             logger.exception("call connect crashed")
@@ -38,7 +39,7 @@ def send_operator_sms(sender, message, **kwargs) -> None:
     if message.conversation.channel != Channel.SMS:
         return
     try:
-        sms = services.sms_outbound_prepare(message)
+        sms = sms_outbound_prepare(message=message)
     except Exception:
         # The message is stored either way; the console must not lose its ack
         # over telephony. It can be sent again once the cause is fixed.
@@ -47,4 +48,4 @@ def send_operator_sms(sender, message, **kwargs) -> None:
     if sms is None:
         return
     sms_id = sms.pk
-    transaction.on_commit(lambda: services.sms_send(sms_id=sms_id))
+    transaction.on_commit(lambda: sms_send(sms_id=sms_id))

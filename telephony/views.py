@@ -10,9 +10,14 @@ from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
 from helpline.access import hotline_staff_required
-from telephony import services
-from telephony.models import Call, SmsMessage
-from telephony.selectors import phone_conversation_get_for_user, phone_masked_for
+from telephony import calls, services
+from telephony.selectors import (
+    call_for_conversation,
+    phone_conversation_get_for_user,
+    phone_masked_for,
+    sms_of_conversation,
+    softphone_identity,
+)
 
 VOICE_TOKEN_TTL_SECONDS = 3600
 
@@ -34,7 +39,7 @@ def voice_token(request):
             },
             status=503,
         )
-    identity = services.softphone_identity(request.user)
+    identity = softphone_identity(user=request.user)
     token = AccessToken(
         settings.TWILIO_ACCOUNT_SID,
         settings.TWILIO_API_KEY_SID,
@@ -72,7 +77,7 @@ def _iso(value):
 
 
 def _call_state(conversation) -> dict | None:
-    call = Call.objects.filter(conversation=conversation).first()
+    call = call_for_conversation(conversation_id=conversation.pk)
     if call is None:
         return None
     return {
@@ -102,11 +107,7 @@ def phone_state(request, conversation_id):
     conversation = phone_conversation_get_for_user(
         user=request.user, conversation_id=conversation_id
     )
-    sms = (
-        SmsMessage.objects.filter(conversation=conversation, message__isnull=False)
-        .select_related("message")
-        .order_by("message__seq")
-    )
+    sms = sms_of_conversation(conversation=conversation)
     return JsonResponse(
         {
             "conversation": str(conversation.pk),
@@ -149,7 +150,7 @@ def call_reconnect(request, conversation_id):
     )
     if conversation.operator_id != request.user.pk:
         raise PermissionDenied
-    call = services.call_connect_operator(conversation_id=conversation.pk, operator=request.user)
+    call = calls.call_connect_operator(conversation_id=conversation.pk, operator=request.user)
     if call is None:
         return JsonResponse({"error": "not_found"}, status=404)
     return JsonResponse(

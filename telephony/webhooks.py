@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from helpline.selectors import queue_position
-from telephony import services, twiml
+from telephony import calls, selectors, services, sms, twiml
 from telephony.models import CallStatus
 from telephony.phone import phone_keys_configured
 
@@ -78,7 +78,7 @@ def xml(document: str) -> HttpResponse:
 @twilio_webhook("CallSid", "From", "To")
 def voice_incoming(request):
     post = request.POST
-    call = services.call_receive(
+    call = calls.call_receive(
         call_sid=post.get("CallSid", ""),
         from_number=post.get("From", ""),
         called_number=post.get("To", ""),
@@ -91,7 +91,7 @@ def voice_incoming(request):
         # A repeat after the caller already chose: straight back to the queue.
         return xml(
             twiml.twiml_enqueue(
-                queue_name=services.queue_name_for(call.hotline), imminent=call.pressed_danger
+                queue_name=calls.queue_name_for(call.hotline), imminent=call.pressed_danger
             )
         )
     return xml(twiml.twiml_greeting())
@@ -100,7 +100,7 @@ def voice_incoming(request):
 @twilio_webhook("CallSid")
 def voice_gather(request):
     post = request.POST
-    call = services.call_enqueue(call_sid=post.get("CallSid", ""), digits=post.get("Digits", ""))
+    call = calls.call_enqueue(call_sid=post.get("CallSid", ""), digits=post.get("Digits", ""))
     if call is None:
         # Unknown call (its first webhook was lost): start it over.
         response = twiml.VoiceResponse()
@@ -112,14 +112,14 @@ def voice_gather(request):
         return xml(twiml.twiml_hangup())
     return xml(
         twiml.twiml_enqueue(
-            queue_name=services.queue_name_for(call.hotline), imminent=call.pressed_danger
+            queue_name=calls.queue_name_for(call.hotline), imminent=call.pressed_danger
         )
     )
 
 
 @twilio_webhook("CallSid")
 def voice_wait(request):
-    call = services.call_for_sid(request.POST.get("CallSid", ""))
+    call = selectors.call_for_sid(call_sid=request.POST.get("CallSid", ""))
     if call is None or call.conversation is None:
         return xml(twiml.twiml_hold(position=None))
     position = queue_position(conversation_id=call.conversation_id)
@@ -132,7 +132,7 @@ def voice_wait(request):
 def voice_enqueue_action(request):
     post = request.POST
     result = post.get("QueueResult", "")
-    call = services.call_queue_left(
+    call = calls.call_queue_left(
         call_sid=post.get("CallSid", ""), result=result, queue_seconds=post.get("QueueTime")
     )
     if call is not None and call.status == CallStatus.VOICEMAIL and not call.ended_at:
@@ -143,7 +143,7 @@ def voice_enqueue_action(request):
 @twilio_webhook("CallSid")
 def voice_dial_action(request):
     post = request.POST
-    _call, unreachable = services.call_dial_finished(
+    _call, unreachable = calls.call_dial_finished(
         call_sid=post.get("CallSid", ""),
         dial_status=post.get("DialCallStatus", ""),
         dial_duration=post.get("DialCallDuration"),
@@ -156,7 +156,7 @@ def voice_dial_action(request):
 @twilio_webhook("CallSid", "CallStatus")
 def voice_status(request):
     post = request.POST
-    services.call_status_update(
+    calls.call_status_update(
         call_sid=post.get("CallSid", ""),
         parent_call_sid=post.get("ParentCallSid", ""),
         status=post.get("CallStatus", ""),
@@ -166,7 +166,7 @@ def voice_status(request):
 
 
 def _record_voicemail(post, *, status: str) -> None:
-    services.voicemail_record(
+    calls.voicemail_record(
         call_sid=post.get("CallSid", ""),
         recording_sid=post.get("RecordingSid", ""),
         recording_url=post.get("RecordingUrl", ""),
@@ -198,12 +198,12 @@ def voice_outgoing(request):
 @twilio_webhook("MessageSid", "From", "To")
 def sms_incoming(request):
     post = request.POST
-    services.sms_receive(
+    sms.sms_receive(
         message_sid=post["MessageSid"],
         from_number=post.get("From", ""),
         called_number=post.get("To", ""),
         body=post.get("Body", ""),
-        media_count=services._seconds(post.get("NumMedia")) or 0,
+        media_count=services.non_negative_int(post.get("NumMedia")) or 0,
     )
     return xml(twiml.twiml_sms_empty())
 
@@ -211,7 +211,7 @@ def sms_incoming(request):
 @twilio_webhook("MessageSid", "MessageStatus")
 def sms_status(request):
     post = request.POST
-    services.sms_status_update(
+    sms.sms_status_update(
         message_sid=post["MessageSid"],
         status=post["MessageStatus"],
         error_code=post.get("ErrorCode", ""),

@@ -114,6 +114,15 @@
       unmute: "Bật tiếng",
       hangup: "Gác máy",
       reject: "Từ chối",
+      monitor: "Theo dõi",
+      monitorLabel: "Theo dõi cuộc trao đổi: {who}, tư vấn viên {op}",
+      monitoring: "Bạn đang theo dõi cuộc trao đổi này (chỉ xem). Việc theo dõi được ghi lại.",
+      stopMonitoring: "Dừng theo dõi",
+      monitorEnded: "Đã dừng theo dõi.",
+      monitoredBy: "Giám sát viên {who} đang theo dõi cuộc trao đổi này.",
+      monitorStoppedBy: "Giám sát viên {who} đã dừng theo dõi.",
+      noActive: "Không có cuộc trao đổi nào đang diễn ra.",
+      answeredFor: "đã nhận {t}",
     },
     en: {
       connecting: "Connecting…",
@@ -217,6 +226,15 @@
       unmute: "Unmute",
       hangup: "Hang up",
       reject: "Decline",
+      monitor: "Monitor",
+      monitorLabel: "Monitor the conversation: {who}, counsellor {op}",
+      monitoring: "You are monitoring this conversation (read only). Monitoring is recorded.",
+      stopMonitoring: "Stop monitoring",
+      monitorEnded: "Monitoring stopped.",
+      monitoredBy: "Supervisor {who} is monitoring this conversation.",
+      monitorStoppedBy: "Supervisor {who} stopped monitoring.",
+      noActive: "No conversation is in progress.",
+      answeredFor: "answered {t} ago",
     },
   };
   var T = STRINGS[lang];
@@ -227,6 +245,8 @@
     presence: $("presence"), connection: $("connection"), load: $("load"),
     tabs: $("tabs"), panes: $("panes"), noChats: $("no-chats"), toasts: $("toasts"),
     template: $("pane-template"),
+    activePanel: $("active-panel"), activeList: $("active-list"), activeRefresh: $("active-refresh"),
+    activeEmpty: $("active-empty"),
   };
 
   var socket = null;
@@ -349,20 +369,27 @@
   }
 
   /* ---- queue ---- */
+  // A list row of a conversation: channel, where from, risk. Never any message text.
+  function listItem(item) {
+    var li = el("li", "queue-item risk-line-" + (item.risk || "none"));
+    var head = el("div", "qi-head");
+    var channel = el("span", "channel");
+    channel.appendChild(icon(item.channel));
+    channel.appendChild(el("span", "visually-hidden", T[item.channel] || item.channel));
+    head.appendChild(channel);
+    head.appendChild(el("strong", "where", provinceName(item.province, item.channel)));
+    head.appendChild(el("span", "risk risk-" + (item.risk || "none"), riskLabel(item.risk)));
+    li.appendChild(head);
+    return li;
+  }
+
   function renderQueue(items) {
     queueItems = items || [];
     els.queue.textContent = "";
     queueItems.forEach(function (item) {
-      var li = el("li", "queue-item risk-line-" + (item.risk || "none"));
+      var li = listItem(item);
       li.dataset.conversation = item.conversation;
-      var head = el("div", "qi-head");
-      var channel = el("span", "channel");
-      channel.appendChild(icon(item.channel));
-      channel.appendChild(el("span", "visually-hidden", T[item.channel] || item.channel));
-      head.appendChild(channel);
-      head.appendChild(el("strong", "where", provinceName(item.province, item.channel)));
-      head.appendChild(el("span", "risk risk-" + (item.risk || "none"), riskLabel(item.risk)));
-      li.appendChild(head);
+      var head = li.querySelector(".qi-head");
       var meta = el("div", "qi-meta");
       if (isPhone(item.channel)) {
         var number = el("span", "phone-masked");
@@ -429,6 +456,7 @@
       callTimer: node.querySelector(".call-timer"), smsHint: node.querySelector(".sms-hint"),
       callAlert: node.querySelector(".call-alert"), callNotice: node.querySelector(".call-notice"),
       reconnect: node.querySelector(".reconnect"),
+      monitorBanner: node.querySelector(".monitor-banner"), monitor: false,
     };
     node.id = "pane-" + id;
     pane.endButton.dataset.label = pane.endButton.textContent;
@@ -487,6 +515,7 @@
       send({ type: "transfer", conversation: id, hotline: code });
     });
     pane.endButton.addEventListener("click", function () {
+      if (pane.monitor) { send({ type: "unmonitor", conversation: id }); return; }
       if (pane.state !== "active") { closePane(id); return; }
       if (window.confirm(T.confirmEnd)) send({ type: "end", conversation: id });
     });
@@ -1030,6 +1059,8 @@
       heartbeat = setInterval(function () { send({ type: "ping" }); }, config.heartbeatSeconds * 1000);
       // Catch up every pane from its last contiguous seq, then resend unacked replies.
       panes.forEach(function (pane) {
+        // Watching again after a reconnect is a new, recorded monitoring session.
+        if (pane.monitor) { send({ type: "monitor", conversation: pane.id }); return; }
         if (pane.state !== "active") return;
         send({ type: "sync", conversation: pane.id, last_seq: pane.contiguous });
         pane.outbox.forEach(function (item) {
@@ -1068,6 +1099,10 @@
     switch (frame.type) {
       case "hello":
         if (frame.capacity) capacity = frame.capacity;
+        if (frame.supervisor && els.activePanel) {
+          els.activePanel.hidden = false;
+          send({ type: "active" });
+        }
         setPresence(frame.presence);
         updateLoad();
         break;
@@ -1080,6 +1115,22 @@
         break;
       case "accepted":
         onAccepted(frame);
+        break;
+      case "monitoring":
+        onMonitoring(frame);
+        break;
+      case "monitor_ended":
+        if (pane && pane.monitor) {
+          pane.monitor = false;
+          closePane(pane.id);
+          toast(T.monitorEnded, "");
+        }
+        break;
+      case "monitored":
+        if (pane) showMonitored(pane, frame);
+        break;
+      case "active":
+        renderActive(frame.items);
         break;
       case "ack":
         onAck(frame);
@@ -1186,6 +1237,62 @@
     updateLoad();
   }
 
+  /* ---- supervisors: watching a conversation, as a recorded action ---- */
+  function renderActive(items) {
+    els.activeList.textContent = "";
+    (items || []).forEach(function (item) {
+      var li = listItem(item);
+      var meta = el("div", "qi-meta");
+      meta.appendChild(el("span", null, item.operator));
+      var since = Date.parse(item.answered_at);
+      if (!isNaN(since)) meta.appendChild(el("span", null, fmt(T.answeredFor, { t: duration(Date.now() - since) })));
+      li.appendChild(meta);
+      var watch = el("button", "monitor-button", T.monitor);
+      watch.type = "button";
+      watch.setAttribute("aria-label", fmt(T.monitorLabel, { who: describe(item), op: item.operator }));
+      watch.disabled = panes.has(item.conversation);
+      watch.addEventListener("click", function () {
+        watch.disabled = true;
+        awaitingAccept = item.conversation;
+        send({ type: "monitor", conversation: item.conversation });
+      });
+      li.appendChild(watch);
+      els.activeList.appendChild(li);
+    });
+    els.activeEmpty.hidden = (items || []).length > 0;
+  }
+
+  function onMonitoring(frame) {
+    var pane = panes.get(frame.conversation);
+    if (!pane) {
+      pane = createPane(frame);
+      pane.monitor = true;
+      pane.node.classList.add("monitoring");
+      pane.node.querySelector(".toolbar").hidden = true;
+      pane.composer.hidden = true;
+      pane.monitorBanner.textContent = T.monitoring;
+      pane.monitorBanner.hidden = false;
+      pane.endButton.dataset.label = T.stopMonitoring;
+      pane.endButton.textContent = T.stopMonitoring;
+      pane.endButton.classList.remove("danger");
+    }
+    applyInfo(pane, frame);
+    (frame.messages || []).forEach(function (message) { addMessage(pane, message); });
+    if (awaitingAccept === frame.conversation) {
+      awaitingAccept = null;
+      select(frame.conversation, false);
+      pane.tab.focus();
+    } else if (selected === null || !panes.get(selected)) {
+      select(frame.conversation, false);
+    }
+    els.noChats.hidden = panes.size > 0;
+  }
+
+  function showMonitored(pane, frame) {
+    pane.monitorBanner.textContent = fmt(frame.active ? T.monitoredBy : T.monitorStoppedBy, { who: frame.supervisor });
+    pane.monitorBanner.hidden = false;
+  }
+
   function onError(frame, pane) {
     var code = frame.code || "";
     if (code === "already_taken") {
@@ -1218,6 +1325,7 @@
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = false;
   }
 
+  if (els.activeRefresh) els.activeRefresh.addEventListener("click", function () { send({ type: "active" }); });
   els.presence.addEventListener("click", function () {
     send({ type: "presence", status: presence === "available" ? "away" : "available" });
   });

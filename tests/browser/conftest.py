@@ -31,7 +31,10 @@ LAPTOP = {"viewport": {"width": 1366, "height": 800}}
 # Quick exit must leave for a page this server answers, not the internet.
 LIVE_SERVER_ENV = {
     "QUICK_EXIT_URL": "/healthz",
-    "CHAT_MAX_CHATS_PER_IP": "100",
+    # Every browser of the tests comes from 127.0.0.1.
+    "CHAT_MAX_QUEUED_PER_ADDRESS": "100",
+    "CHAT_STARTS_PER_MINUTE": "1000",
+    "CHAT_STARTS_PER_HOUR": "10000",
 }
 
 

@@ -87,7 +87,7 @@ def test_it_records_transitions_updates_and_notes_without_their_content(make_cas
     note = case_note_add(user=op_hanoi, case_id=case.pk, body="Gọi lại lúc 9 giờ")
     updated, moved, noted = case.events.order_by("id")[1:]
     assert updated.action == CaseEvent.Action.UPDATED
-    assert updated.detail == {"fields": ["risk", "summary"]}
+    assert updated.detail == {"fields": ["risk", "summary"], "risk": {"from": "low", "to": "high"}}
     assert (moved.action, moved.from_state, moved.to_state) == (
         CaseEvent.Action.TRANSITIONED,
         CaseState.NEW,

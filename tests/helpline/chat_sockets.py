@@ -48,7 +48,20 @@ async def console_socket(user, *, cookies=None, headers=()):
         greeting[frame["type"]] = frame
     assert set(greeting) == {"hello", "queue", "canned"}
     communicator.greeting = greeting
+    communicator.session_cookie = cookie
     return communicator
+
+
+async def closed_with(communicator, *, timeout=2.0) -> int:
+    """The close code the socket sends next, passing over any frames before it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        remaining = deadline - loop.time()
+        assert remaining > 0, "the socket was not closed"
+        output = await communicator.receive_output(timeout=remaining)
+        if output["type"] == "websocket.close":
+            return output["code"]
 
 
 async def receive_type(communicator, frame_type: str, *, timeout=2.0, skip=True) -> dict:

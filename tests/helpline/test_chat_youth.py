@@ -94,6 +94,8 @@ async def test_it_resumes_with_the_token_and_replays_every_message_after_last_se
         "conversation": youth.started["conversation"],
         "state": "queued",
         "last_seq": 3,
+        "mode": "chat",
+        "danger": False,
     }
     replay = [await again.receive_json_from() for _ in range(2)]
     assert [(m["type"], m["seq"], m["body"]) for m in replay] == [
@@ -269,7 +271,7 @@ async def test_it_closes_a_flood_with_4429_and_keeps_what_came_before():
     assert len(await messages(youth.started["conversation"])) == 3
 
 
-@override_settings(CHAT_MAX_CHATS_PER_IP=2)
+@override_settings(CHAT_MAX_QUEUED_PER_ADDRESS=2)
 async def test_it_caps_open_chats_per_address():
     first = await start_chat(address="10.1.1.1")
     second = await start_chat(address="10.1.1.1")

@@ -291,7 +291,7 @@ async def test_transfer_puts_the_conversation_with_its_history_in_another_queue(
         await socket.disconnect()
 
 
-@override_settings(OPERATOR_CAPACITY=1, CHAT_MAX_CHATS_PER_IP=10)
+@override_settings(OPERATOR_CAPACITY=1, CHAT_MAX_QUEUED_PER_ADDRESS=10)
 async def test_an_operator_cannot_accept_beyond_capacity(op_hanoi):
     youth, console, _conversation_id, _ = await accepted_chat(op_hanoi)
     second = await start_chat()

@@ -85,6 +85,22 @@ def test_a_provincial_operator_cannot_accept_another_provinces_chat(op_hue, op_h
     conversation_accept(user=op_hanoi, conversation_id=hanoi.pk)
     with pytest.raises(ConversationAlreadyTaken):
         conversation_accept(user=op_hanoi, conversation_id=hanoi.pk)
+    # Taken or not, another province's conversation is as missing as an unknown id.
+    with pytest.raises(ConversationNotFound):
+        conversation_accept(user=op_hue, conversation_id=hanoi.pk)
+    with pytest.raises(ConversationNotFound):
+        conversation_accept(user=op_hue, conversation_id=uuid.uuid4())
+
+
+@pytest.mark.django_db
+def test_a_central_operator_who_saw_an_overflowed_chat_is_told_it_was_taken(
+    op_central, op_hue, settings
+):
+    settings.CENTRAL_OVERFLOW_SECONDS = 120
+    hue = start("46", at=NOW - datetime.timedelta(seconds=300))
+    conversation_accept(user=op_hue, conversation_id=hue.pk, at=NOW)
+    with pytest.raises(ConversationAlreadyTaken):
+        conversation_accept(user=op_central, conversation_id=hue.pk, at=NOW)
 
 
 @pytest.mark.django_db(transaction=True)

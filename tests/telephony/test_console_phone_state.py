@@ -11,7 +11,7 @@ from django.utils import timezone
 from helpline.conversations import conversation_accept, message_post
 from helpline.models import Conversation
 from telephony.models import SmsMessage
-from telephony.services import sms_status_update
+from telephony.sms import sms_status_update
 from tests.telephony.twilio_kit import CALLER, payload, post_signed
 
 

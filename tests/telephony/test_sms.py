@@ -14,7 +14,7 @@ from django.utils import timezone
 from helpline.conversations import conversation_accept, conversation_end, message_post
 from helpline.models import Conversation, Message
 from telephony.models import PhoneContact, SmsMessage, SmsStatus
-from telephony.services import sms_status_update
+from telephony.sms import sms_status_update
 from tests.telephony.test_voice_calls import StaffInbox
 from tests.telephony.twilio_kit import (
     ACCOUNT_SID,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from telephony.services import voicemails_purge
+from telephony.calls import voicemails_purge
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from telephony.services import sms_retry_pending
+from telephony.sms import sms_retry_pending
 
 
 class Command(BaseCommand):
