@@ -4,6 +4,7 @@ The youth's websockets are routed through the test (SwitchableNetwork) so a
 lost network can be cut and restored at a known moment, without sleeps.
 """
 
+import json
 import re
 
 import pytest
@@ -260,3 +261,76 @@ def test_it_shows_escalation_answers_and_notices_pushed_to_the_console(login_as)
     expect(toasts.nth(1)).to_contain_text("Tin nhắn SMS không gửi được.")
     toasts.nth(1).get_by_role("button", name="Đóng thông báo").click()
     expect(toasts).to_have_count(1)
+
+
+class SentFrames:
+    """The JSON frames the page sends on its chat sockets, in order."""
+
+    def __init__(self, page: Page):
+        self.frames: list[dict] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket) -> None:
+        if CHAT_SOCKET.search(socket.url):
+            socket.on("framesent", lambda payload: self.frames.append(json.loads(payload)))
+
+    def of_type(self, frame_type: str) -> list[dict]:
+        return [frame for frame in self.frames if frame.get("type") == frame_type]
+
+
+def test_it_chats_in_english_and_leaves_no_cookie_after_quick_exit(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    context = new_context(**PHONE)
+    youth = context.new_page()
+    sent = SentFrames(youth)
+    youth.goto("/chat/")
+    assert context.cookies() == []
+
+    youth.get_by_role("button", name="English").click()
+    expect(youth.get_by_role("heading", level=1)).to_have_text("You are not alone.")
+    assert youth.evaluate("document.documentElement.lang") == "en"
+    expect(youth.get_by_label("Your age")).to_be_visible()
+    expect(youth.get_by_role("button", name="Tiếng Việt")).to_have_attribute("lang", "vi")
+
+    youth.get_by_role("button", name="Start chatting").click()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+    assert sent.of_type("start")[0]["language"] == "en"
+    youth.get_by_label("Your message").fill("Someone keeps messaging me.")
+    youth.get_by_role("button", name="Send", exact=True).click()
+    expect(youth.locator("#log li.me[data-seq]")).to_have_count(1)
+    pane = accept(operator, conversation_id(youth))
+    operator_says(pane, "Hello, I am here.")
+    expect(youth.locator("#log li.them .body")).to_have_text(["Hello, I am here."])
+
+    # A reload keeps the choice and resumes in it; the page was still rendered in Vietnamese.
+    youth.reload()
+    expect(youth.locator("#chat-title")).to_have_text("Chat")
+    expect(youth.locator("#log li[data-seq]:not(.system)")).to_have_count(2)
+    assert sent.of_type("resume")[-1]["language"] == "en"
+    assert context.cookies() == []
+
+    youth.get_by_role("button", name="Quick exit").click()
+
+    youth.wait_for_url(re.compile(r"/healthz$"))
+    assert context.cookies() == []
+    assert youth.evaluate("sessionStorage.length + localStorage.length") == 0
+    expect(pane.locator(".quick-exit-banner")).to_be_visible()
+
+
+def test_it_switches_back_to_vietnamese_mid_chat_and_resumes_in_it(new_context):
+    context = new_context(**PHONE)
+    youth = context.new_page()
+    sent = SentFrames(youth)
+    youth.goto("/chat/")
+    youth.get_by_role("button", name="English").click()
+    youth.get_by_role("button", name="Start chatting").click()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+
+    youth.get_by_role("button", name="Tiếng Việt").click()
+
+    expect(youth.get_by_role("button", name="Thoát nhanh")).to_be_visible()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+    assert sent.of_type("resume")[-1]["language"] == "vi"
+    composer = youth.get_by_label("Tin nhắn của bạn")
+    expect(composer).to_have_attribute("placeholder", "Viết tin nhắn…")
+    assert context.cookies() == []
