@@ -247,20 +247,28 @@ def test_it_shows_escalation_answers_and_notices_pushed_to_the_console(login_as)
 
     sockets[0].send(
         '{"type":"escalation","case":42,"reference":"HN-2026-000042","agency":"A05",'
-        '"state":"acknowledged","detail":"<b>Đã tiếp nhận</b>"}'
+        '"agency_names":{"vi":"<b>A05</b>","en":"A05 (en)"},"state":"acknowledged",'
+        '"notice":"A05 acknowledged","notice_code":"acknowledge"}'
     )
     sockets[0].send('{"type":"sms_failed","notice":"Tin nhắn SMS không gửi được."}')
 
-    toasts = operator.locator(".toast")
-    expect(toasts).to_have_count(2)
-    expect(toasts.nth(0)).to_contain_text("HN-2026-000042")
-    expect(toasts.nth(0)).to_contain_text("<b>Đã tiếp nhận</b>")
-    expect(toasts.nth(0).get_by_role("link", name="HN-2026-000042")).to_have_attribute(
+    # News about a case goes to the notifications list, in the operator's language, as text.
+    badge = operator.locator("#notices-badge")
+    expect(badge).to_have_text("1")
+    operator.get_by_role("button", name=re.compile("Thông báo")).click()
+    notice = operator.locator("#notices-list li").first
+    expect(notice).to_contain_text("<b>A05</b> đã tiếp nhận yêu cầu chuyển tuyến.")
+    expect(notice).to_contain_text("HN-2026-000042")
+    expect(notice.get_by_role("link", name="HN-2026-000042")).to_have_attribute(
         "href", "/cases/42/"
     )
-    expect(toasts.nth(1)).to_contain_text("Tin nhắn SMS không gửi được.")
-    toasts.nth(1).get_by_role("button", name="Đóng thông báo").click()
+    expect(badge).to_be_hidden()
+    # Other pushed notices still show as a toast, which can be dismissed.
+    toasts = operator.locator(".toast")
     expect(toasts).to_have_count(1)
+    expect(toasts.first).to_contain_text("Tin nhắn SMS không gửi được.")
+    toasts.first.get_by_role("button", name="Đóng thông báo").click()
+    expect(toasts).to_have_count(0)
 
 
 class SentFrames:

@@ -40,11 +40,9 @@ def test_it_runs_the_administrators_pages_and_their_scripts(login_as):
     admin = login_as("admin")
     console = watch_for_violations(admin)
 
+    # Administrators delete nothing, so no list has bulk actions; the list itself must work.
     admin.goto("/admin/helpline/user/")
     expect(admin.locator("#result_list")).to_be_visible()
-    # actions.js: ticking every row shows the selection counter.
-    admin.locator("#action-toggle").check()
-    expect(admin.locator(".action-counter")).to_contain_text(re.compile(r"\d+"))
     assert violations(admin, console) == []
 
     # nav_sidebar.js: the sidebar folds away and its filter narrows the models.
@@ -57,7 +55,8 @@ def test_it_runs_the_administrators_pages_and_their_scripts(login_as):
     expect(admin.locator("#nav-sidebar tr.model-hotline")).to_be_hidden()
     assert violations(admin, console) == []
 
-    admin.goto("/admin/helpline/hotline/add/")
+    admin.goto("/admin/helpline/hotline/")
+    admin.locator("#result_list tbody th a").first.click()
     expect(admin.locator("form#hotline_form")).to_be_visible()
     # The stylesheet applied: the admin's header has its coloured background.
     background = admin.locator("#header").evaluate("e => getComputedStyle(e).backgroundColor")
