@@ -294,7 +294,9 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
         self.hotline = hotline
         self.operator = None
         self.answered_at = None
-        self.queued_at = at
+        # The young person keeps the place their first wait earned: a transfer is the
+        # helpline's doing, not a reason to wait again from the back of the queue.
+        self.queued_at = self.created_at
         self.overflow_at = overflow_at
 
 

@@ -353,3 +353,23 @@ def test_a_left_message_token_lives_as_long_as_the_setting(reference_data):
         channel="webchat", hotline=None, left_message=True, at=now
     )
     assert conversation.token_expires_at == now + datetime.timedelta(days=7)
+
+
+@pytest.mark.django_db
+def test_a_transferred_chat_keeps_the_place_its_first_wait_earned(op_hanoi, op_hue):
+    from helpline.conversations import conversation_transfer
+    from helpline.selectors import queue_for_user
+
+    hue = Hotline.objects.get(code="46")
+    start = timezone.now() - datetime.timedelta(minutes=10)
+    moved, _token = conversation_start(
+        channel="webchat", hotline=Hotline.objects.get(code="01"), at=start
+    )
+    conversation_accept(user=op_hanoi, conversation_id=moved.pk, at=start)
+    waiting, _token = conversation_start(
+        channel="webchat", hotline=hue, at=start + datetime.timedelta(minutes=5)
+    )
+    conversation_transfer(user=op_hanoi, conversation_id=moved.pk, hotline="46")
+    moved.refresh_from_db()
+    assert moved.queued_at == start
+    assert [c.pk for c in queue_for_user(user=op_hue)] == [moved.pk, waiting.pk]
