@@ -1,6 +1,6 @@
 from django.urls import path
 
-from telephony import views, webhooks
+from telephony import views, webhooks, youth_callbacks
 
 app_name = "telephony"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("twilio/voice/outgoing/", webhooks.voice_outgoing, name="voice_outgoing"),
     path("twilio/sms/", webhooks.sms_incoming, name="sms_incoming"),
     path("twilio/sms/status/", webhooks.sms_status, name="sms_status"),
+    path("chat/callback/", youth_callbacks.callback_request, name="callback_request"),
     path("console/voice-token/", views.voice_token, name="voice_token"),
     path("console/phone/<uuid:conversation_id>/", views.phone_masked, name="phone_masked"),
     path("console/phone/<uuid:conversation_id>/reveal/", views.phone_reveal, name="phone_reveal"),
