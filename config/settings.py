@@ -264,6 +264,10 @@ CHAT_PASSPHRASE_TRIES_PER_HOUR = env_int("CHAT_PASSPHRASE_TRIES_PER_HOUR", 10, m
 CHAT_LEFT_MESSAGE_TTL_SECONDS = env_int(
     "CHAT_LEFT_MESSAGE_TTL_SECONDS", 14 * 24 * 3600, minimum=3600
 )
+# Safe callbacks asked for on /chat/callback/: requests one network may send in an hour, and
+# how long after its window a request nobody finished is closed as expired by the worker.
+CALLBACK_REQUESTS_PER_HOUR = env_int("CALLBACK_REQUESTS_PER_HOUR", 5, minimum=1)
+CALLBACK_EXPIRE_AFTER_HOURS = env_int("CALLBACK_EXPIRE_AFTER_HOURS", 24, minimum=1)
 # The wait estimate needs this many chats answered in the last WAIT_ESTIMATE_HOURS, else it
 # says it cannot tell.
 WAIT_ESTIMATE_MIN_SAMPLES = env_int("WAIT_ESTIMATE_MIN_SAMPLES", 5, minimum=1)

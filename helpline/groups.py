@@ -34,3 +34,12 @@ def staff_group(user_id: int) -> str:
 def agency_group(agency_id: int) -> str:
     """Every open liaison queue of one agency."""
     return f"agency.{agency_id}"
+
+
+def hotline_staff_group(hotline_id: int) -> str:
+    """Every open console of one hotline's staff, for news that concerns the whole hotline.
+
+    Like staff_group, it carries {"type": "console.push", "frame": {...}} events;
+    the callback requests' open count is the first (docs/protocol.md).
+    """
+    return f"hotline.{hotline_id}.staff"

@@ -401,12 +401,13 @@ class CannedResponse(models.Model):
 
 
 class ChatStartAttempt(models.Model):
-    """A web chat started (or a passphrase tried) from a network, kept as a keyed hash for an
-    hour to limit floods and guessing."""
+    """A web chat started (or a passphrase tried, or a callback asked for) from a network, kept
+    as a keyed hash for an hour to limit floods and guessing."""
 
     class Kind(models.TextChoices):
         START = "start", _("Bắt đầu trò chuyện")
         PASSPHRASE = "passphrase", _("Thử cụm mật khẩu")
+        CALLBACK = "callback", _("Yêu cầu gọi lại")
 
     address_hash = models.CharField(max_length=64)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.START)

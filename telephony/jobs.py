@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from telephony.callbacks import callback_requests_expire
 from telephony.calls import voicemails_purge
 from telephony.sms import sms_retry_pending
 
@@ -26,4 +27,9 @@ def purge_expired_voicemails(*, now) -> int:
     return voicemails_purge(at=now)
 
 
-JOBS = [retry_pending_sms, purge_expired_voicemails]
+def expire_passed_callbacks(*, now) -> int:
+    """Callback requests nobody finished, CALLBACK_EXPIRE_AFTER_HOURS after their window ended."""
+    return callback_requests_expire(at=now)
+
+
+JOBS = [retry_pending_sms, purge_expired_voicemails, expire_passed_callbacks]

@@ -5,12 +5,15 @@ RecordingSid) with a UNIQUE constraint: Twilio retries and repeats callbacks,
 and a repeat must find the row instead of creating another.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from helpline.models import Conversation, Hotline, Message
+from helpline.models import AgeGroup, Conversation, Hotline, Message
 from telephony.phone import phone_decrypt, phone_mask
 
 
@@ -279,3 +282,164 @@ class OperatorEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}"
+
+
+# ---------------------------------------------------------------- safe callbacks
+
+
+class CallbackState(models.TextChoices):
+    REQUESTED = "requested", _("Chờ người nhận")
+    CLAIMED = "claimed", _("Đã có người nhận")
+    DONE = "done", _("Đã xong")
+    CANCELLED = "cancelled", _("Đã huỷ")
+    EXPIRED = "expired", _("Hết hạn")
+
+
+CALLBACK_OPEN_STATES = (CallbackState.REQUESTED, CallbackState.CLAIMED)
+
+
+class CallbackOutcome(models.TextChoices):
+    REACHED = "reached", _("Đã nói chuyện được")
+    NO_ANSWER = "no_answer", _("Không ai nghe máy")
+    NOT_SAFE_TO_TALK = "not_safe_to_talk", _("Bạn ấy chưa thể nói chuyện an toàn")
+    WRONG_NUMBER = "wrong_number", _("Nhầm số")
+
+
+class CallbackRequest(ConcurrentTransitionMixin, models.Model):
+    """A young person's request to be called back safely: a task for their hotline's staff.
+
+    It holds no content: no message and no name, only the number (stored once,
+    encrypted, like a caller's), the window and a few codes. The window is one
+    stretch of one day, today or tomorrow, chosen in the helpline's local time
+    and kept as its two instants.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    hotline = models.ForeignKey(
+        Hotline,
+        verbose_name=_("tổng đài"),
+        on_delete=models.PROTECT,
+        related_name="callback_requests",
+    )
+    province_code = models.CharField(_("tỉnh/thành"), max_length=2, blank=True)
+    phone = models.ForeignKey(PhoneNumber, on_delete=models.PROTECT, related_name="callbacks")
+    window_starts_at = models.DateTimeField(_("gọi từ"))
+    window_ends_at = models.DateTimeField(_("gọi đến trước"), db_index=True)
+    may_identify = models.BooleanField(_("được nói là tổng đài gọi"))
+    language = models.CharField(_("ngôn ngữ"), max_length=5, default="vi")
+    age_group = models.CharField(
+        _("nhóm tuổi"), max_length=10, choices=AgeGroup.choices, blank=True
+    )
+    state = FSMField(
+        _("trạng thái"),
+        default=CallbackState.REQUESTED,
+        choices=CallbackState.choices,
+        protected=True,
+    )
+    # Set when the request is done: the outcome of its last attempt.
+    outcome = models.CharField(
+        _("kết quả"), max_length=20, choices=CallbackOutcome.choices, blank=True
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người nhận"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("yêu cầu lúc"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["window_starts_at", "created_at", "id"]
+        verbose_name = _("yêu cầu gọi lại")
+        verbose_name_plural = _("yêu cầu gọi lại")
+        constraints = [
+            # A second request for a number that is still waiting must find the first.
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=models.Q(state__in=["requested", "claimed"]),
+                name="callback_one_open_per_number",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "hotline", "window_starts_at"])]
+
+    def __str__(self) -> str:
+        return f"callback {str(self.id)[:8]}"
+
+    @transition(field=state, source=CallbackState.REQUESTED, target=CallbackState.CLAIMED)
+    def claim(self, *, by, at) -> None:
+        self.claimed_by = by
+        self.claimed_at = at
+
+    @transition(field=state, source=CallbackState.CLAIMED, target=CallbackState.REQUESTED)
+    def release(self) -> None:
+        self.claimed_by = None
+        self.claimed_at = None
+
+    @transition(field=state, source=CallbackState.CLAIMED, target=CallbackState.DONE)
+    def finish(self, *, outcome: str, at) -> None:
+        self.outcome = outcome
+        self.closed_at = at
+
+    @transition(field=state, source=list(CALLBACK_OPEN_STATES), target=CallbackState.CANCELLED)
+    def cancel(self, *, at) -> None:
+        self.closed_at = at
+
+    @transition(field=state, source=list(CALLBACK_OPEN_STATES), target=CallbackState.EXPIRED)
+    def expire(self, *, at) -> None:
+        self.closed_at = at
+
+
+class CallbackAttempt(models.Model):
+    """One try to call a young person back, and how it went."""
+
+    callback = models.ForeignKey(CallbackRequest, on_delete=models.CASCADE, related_name="attempts")
+    outcome = models.CharField(_("kết quả"), max_length=20, choices=CallbackOutcome.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} at {self.at:%H:%M}"
+
+
+class CallbackEvent(models.Model):
+    """Audit: one step of a callback request, who took it and when. Codes only, never text.
+
+    It keeps the request's id rather than a foreign key so that the trail
+    outlives the request's retention. A step with no actor was the young
+    person's (requested, repeated) or the worker's (expired).
+    """
+
+    class Action(models.TextChoices):
+        REQUESTED = "requested", _("Được yêu cầu")
+        REPEATED = "repeated", _("Được yêu cầu lại")
+        CLAIMED = "claimed", _("Được nhận")
+        RELEASED = "released", _("Được trả lại")
+        NUMBER_REVEALED = "number_revealed", _("Xem số đầy đủ")
+        ATTEMPTED = "attempted", _("Gọi thử")
+        DONE = "done", _("Xong")
+        CANCELLED = "cancelled", _("Huỷ")
+        EXPIRED = "expired", _("Hết hạn")
+
+    callback_uuid = models.UUIDField(db_index=True)
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    outcome = models.CharField(max_length=20, choices=CallbackOutcome.choices, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("bước của yêu cầu gọi lại")
+        verbose_name_plural = _("các bước của yêu cầu gọi lại")
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.callback_uuid}"

@@ -72,6 +72,32 @@ def phone_normalize(number: str) -> str:
     return ("+" + digits) if number.startswith("+") else digits
 
 
+# What people type around the digits of a number: spaces, dots, dashes, brackets.
+_TYPED_NUMBER = re.compile(r"\+?[0-9 .()\-]{9,24}")
+
+
+def phone_vietnam_e164(typed) -> str | None:
+    """A Vietnamese mobile or landline number as E.164 (+84...), or None when it is not one.
+
+    It must start with +84 or 0. After that, a mobile number has nine digits
+    and starts with 3, 5, 7, 8 or 9; a landline has ten and starts with 2 (the
+    area code). "+84 0912..." is read as "+84 912...", as people write it.
+    Short codes, service numbers (1800, 1900) and foreign numbers are refused.
+    """
+    if not isinstance(typed, str) or not _TYPED_NUMBER.fullmatch(typed.strip()):
+        return None
+    number = phone_normalize(typed)
+    if number.startswith("+84"):
+        national = number[3:].removeprefix("0")
+    elif number.startswith("0") and not number.startswith("00"):
+        national = number[1:]
+    else:
+        return None
+    is_mobile = len(national) == 9 and national[0] in "35789"
+    is_landline = len(national) == 10 and national[0] == "2"
+    return "+84" + national if is_mobile or is_landline else None
+
+
 def phone_encrypt(number: str) -> str:
     fernet, _ = _ciphers(settings.PHONE_ENCRYPTION_KEY)
     return fernet.encrypt(phone_normalize(number).encode()).decode()

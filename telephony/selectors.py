@@ -4,6 +4,11 @@ Staff see a phone conversation exactly when helpline.selectors lets them see the
 conversation: their own hotline's, the ones they hold, and for central staff the
 provincial ones waiting in the overflow queue. Anything else is missing (404).
 
+Callback requests are tasks of their hotline: its operators and supervisors
+see them, and staff of the central hotline, which is open around the clock,
+see every hotline's. Anyone else sees none, and one they may not see is
+missing (404).
+
 The rest serves the webhooks and the services: which hotline answers a number,
 the call or SMS a Twilio id names, where an operator takes calls, and what the
 worker's jobs still have to do. These take no user: Twilio or the worker is
@@ -13,14 +18,20 @@ asking, or the conversation has already come through the door above.
 import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from helpline.models import Channel, Conversation, ConversationState, Hotline, PresenceStatus, Role
 from helpline.presence import staff_online
 from helpline.selectors import conversations_visible_to
 from telephony.models import (
+    CALLBACK_OPEN_STATES,
     Call,
+    CallbackEvent,
+    CallbackRequest,
+    CallbackState,
     OperatorEndpoint,
     PhoneContact,
     PhoneNumber,
@@ -213,5 +224,106 @@ def sms_ids_awaiting_send(*, stale_before: datetime.datetime) -> list[int]:
             direction=SmsMessage.Direction.OUTBOUND,
             message__isnull=False,
             attempts__lt=settings.SMS_SEND_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)
+    )
+
+
+# ---------------------------------------------------------------- callback requests
+
+
+def _callbacks_of_hotline(hotline: Hotline) -> QuerySet[CallbackRequest]:
+    """The callback requests a hotline's staff handle: their own, or every one for central."""
+    if hotline.is_central:
+        return CallbackRequest.objects.all()
+    return CallbackRequest.objects.filter(hotline=hotline)
+
+
+def callback_requests_visible_to(*, user) -> QuerySet[CallbackRequest]:
+    """Return the callback requests this user may see."""
+    if not getattr(user, "is_authenticated", False) or not user.is_hotline_staff:
+        return CallbackRequest.objects.none()
+    return _callbacks_of_hotline(user.hotline)
+
+
+def callback_request_get_for_user(
+    *, user, callback_id, for_update: bool = False
+) -> CallbackRequest:
+    """Fetch one callback request the user may see, or raise Http404."""
+    queryset = callback_requests_visible_to(user=user).select_related(
+        "hotline", "phone", "claimed_by"
+    )
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        return queryset.get(pk=callback_id)
+    except (CallbackRequest.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def _with_asked_again(queryset: QuerySet[CallbackRequest]) -> QuerySet[CallbackRequest]:
+    """Annotate `asked_again`: how often the same number asked again while the request was open.
+
+    The young person may have wanted another window or another choice, which a
+    repeat does not change; staff are told so.
+    """
+    repeats = (
+        CallbackEvent.objects.filter(
+            callback_uuid=OuterRef("pk"), action=CallbackEvent.Action.REPEATED
+        )
+        .order_by()
+        .values("callback_uuid")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return queryset.annotate(asked_again=Coalesce(Subquery(repeats), 0))
+
+
+def callback_requests_open_for(*, user) -> list[CallbackRequest]:
+    """The open requests in this user's scope, the earliest window first."""
+    return list(
+        _with_asked_again(
+            callback_requests_visible_to(user=user)
+            .filter(state__in=CALLBACK_OPEN_STATES)
+            .select_related("hotline", "phone", "claimed_by")
+            .order_by("window_starts_at", "created_at", "id")
+        )
+    )
+
+
+def callback_request_detail_for(*, user, callback_id) -> CallbackRequest:
+    """One request for its page, with `asked_again`; 404 when the user may not see it."""
+    queryset = _with_asked_again(
+        callback_requests_visible_to(user=user).select_related("hotline", "phone", "claimed_by")
+    )
+    try:
+        return queryset.get(pk=callback_id)
+    except (CallbackRequest.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def callback_attempts_of(*, callback: CallbackRequest) -> list:
+    """The attempts on a request the caller already fetched through the door, oldest first."""
+    return list(callback.attempts.select_related("by").order_by("at", "id"))
+
+
+def callback_open_counts(*, hotline: Hotline) -> dict[str, int]:
+    """How many requests a hotline's staff have open, and how many of those nobody claimed."""
+    counts = _callbacks_of_hotline(hotline).aggregate(
+        open=Count("pk", filter=Q(state__in=CALLBACK_OPEN_STATES)),
+        unclaimed=Count("pk", filter=Q(state=CallbackState.REQUESTED)),
+    )
+    return {"open": counts["open"], "unclaimed": counts["unclaimed"]}
+
+
+def callback_open_for_number(*, phone: PhoneNumber) -> CallbackRequest | None:
+    """The request still open for this number, if any (there is at most one)."""
+    return CallbackRequest.objects.filter(phone=phone, state__in=CALLBACK_OPEN_STATES).first()
+
+
+def callback_ids_past_expiry(*, ended_before: datetime.datetime) -> list:
+    """Open requests whose window ended before `ended_before`."""
+    return list(
+        CallbackRequest.objects.filter(
+            state__in=CALLBACK_OPEN_STATES, window_ends_at__lt=ended_before
         ).values_list("pk", flat=True)
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from telephony import views, webhooks
+from telephony import staff_callbacks, views, webhooks, youth_callbacks
 
 app_name = "telephony"
 
@@ -16,6 +16,36 @@ urlpatterns = [
     path("twilio/voice/outgoing/", webhooks.voice_outgoing, name="voice_outgoing"),
     path("twilio/sms/", webhooks.sms_incoming, name="sms_incoming"),
     path("twilio/sms/status/", webhooks.sms_status, name="sms_status"),
+    path("chat/callback/", youth_callbacks.callback_request, name="callback_request"),
+    path("callbacks/", staff_callbacks.callback_list, name="callbacks"),
+    path("callbacks/items/", staff_callbacks.callback_items, name="callback_items"),
+    path("callbacks/<uuid:callback_id>/", staff_callbacks.callback_detail, name="callback_detail"),
+    path(
+        "callbacks/<uuid:callback_id>/claim/", staff_callbacks.callback_claim, name="callback_claim"
+    ),
+    path(
+        "callbacks/<uuid:callback_id>/release/",
+        staff_callbacks.callback_release,
+        name="callback_release",
+    ),
+    path(
+        "callbacks/<uuid:callback_id>/reveal/",
+        staff_callbacks.callback_reveal,
+        name="callback_reveal",
+    ),
+    path(
+        "callbacks/<uuid:callback_id>/attempt/",
+        staff_callbacks.callback_attempt,
+        name="callback_attempt",
+    ),
+    path(
+        "callbacks/<uuid:callback_id>/done/", staff_callbacks.callback_finish, name="callback_done"
+    ),
+    path(
+        "callbacks/<uuid:callback_id>/cancel/",
+        staff_callbacks.callback_cancel,
+        name="callback_cancel",
+    ),
     path("console/voice-token/", views.voice_token, name="voice_token"),
     path("console/phone/<uuid:conversation_id>/", views.phone_masked, name="phone_masked"),
     path("console/phone/<uuid:conversation_id>/reveal/", views.phone_reveal, name="phone_reveal"),
