@@ -52,6 +52,8 @@ def _telephony_urls() -> dict:
         "reveal": template("telephony:phone_reveal"),
         "reconnect": template("telephony:call_reconnect"),
         "voiceToken": reverse("telephony:voice_token"),
+        "callbacks": reverse("telephony:callbacks"),
+        "callbackItems": reverse("telephony:callback_items"),
         # Loaded only once the token view answers: a console without a softphone never fetches it.
         "sdk": static("vendor/twilio-voice/twilio.min.js"),
     }

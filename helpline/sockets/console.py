@@ -68,6 +68,8 @@ class OperatorConsoleConsumer(StaffSocket):
         self.queue_signal_at = time.monotonic()
         self.last_heartbeat = 0.0
         await self.join(groups.hotline_queue_group(self.user.hotline_id))
+        # News for the whole hotline (callback requests waiting), pushed as console.push.
+        await self.join(groups.hotline_staff_group(self.user.hotline_id))
         if self.user.hotline.is_central:
             await self.join(groups.central_overflow_group())
         state = await database_sync_to_async(presence.presence_heartbeat)(

@@ -153,6 +153,8 @@
         ack_overdue: "{agency} chưa tiếp nhận yêu cầu đúng hạn.",
       },
       caseRef: "hồ sơ {ref}",
+      callbacksWaiting: "{n} yêu cầu gọi lại đang chờ người nhận.",
+      callbacksLabel: "Gọi lại: {n} chưa có người nhận",
     },
     en: {
       connecting: "Connecting…",
@@ -295,6 +297,8 @@
         ack_overdue: "{agency} has not acknowledged in time.",
       },
       caseRef: "case {ref}",
+      callbacksWaiting: "{n} callback requests are waiting for someone to take them.",
+      callbacksLabel: "Callbacks: {n} not taken",
     },
   };
   var T = STRINGS[lang];
@@ -310,6 +314,7 @@
     noticesButton: $("notices-button"), noticesBadge: $("notices-badge"), noticesPanel: $("notices-panel"),
     noticesList: $("notices-list"), noticesEmpty: $("notices-empty"),
     soundToggle: $("sound-toggle"), desktopToggle: $("desktop-toggle"),
+    callbacksBadge: $("callbacks-badge"), callbacksLink: $("callbacks-link"),
   };
 
   var socket = null;
@@ -511,6 +516,26 @@
       els.noticesBadge.hidden = false;
     }
     announce(text);
+  }
+
+  /* ---- callback requests waiting for someone to take them (telephony's pages) ---- */
+  var unclaimedCallbacks = null;
+  function showCallbacks(counts) {
+    var n = counts.unclaimed || 0;
+    els.callbacksBadge.textContent = String(n);
+    els.callbacksBadge.hidden = n === 0;
+    els.callbacksLink.setAttribute("aria-label", fmt(T.callbacksLabel, { n: n }));
+    if (unclaimedCallbacks !== null && n > unclaimedCallbacks) {
+      chime();
+      announce(fmt(T.callbacksWaiting, { n: n }));
+      desktopNotice(fmt(T.callbacksWaiting, { n: n }));
+    }
+    unclaimedCallbacks = n;
+  }
+  function loadCallbacks() {
+    fetch(config.telephony.callbackItems, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) showCallbacks(data); }, function () {});
   }
 
   function escalationText(frame) {
@@ -1330,6 +1355,7 @@
     switch (frame.type) {
       case "hello":
         if (frame.capacity) capacity = frame.capacity;
+        loadCallbacks();
         if (frame.supervisor && els.activePanel) {
           els.activePanel.hidden = false;
           send({ type: "active" });
@@ -1437,6 +1463,9 @@
         break;
       case "sms_status":
         onSmsStatus(frame, pane);
+        break;
+      case "callbacks":
+        showCallbacks(frame);
         break;
       case "pong":
         break;
