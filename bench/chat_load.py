@@ -51,7 +51,7 @@ for index in range({count}):
         username=name, role="operator", password=None, hotline_code="01")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     keys.append(session.session_key)
@@ -66,7 +66,9 @@ class Server:
     def __init__(self, app: str, env: dict, pin: bool):
         self.port = free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), app]
+        # Verbosity 0, as config.serve runs the helpline: no access log, for both servers.
+        command = [sys.executable, "-m", "daphne", "-v", "0"]
+        command += ["-b", "127.0.0.1", "-p", str(self.port), app]
         if pin:
             command = ["taskset", "-c", "0", *command]
         self.process = subprocess.Popen(
