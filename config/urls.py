@@ -33,6 +33,7 @@ urlpatterns = [
         name="case_transcript",
     ),
     path("canned/", helpline_views.canned_list, name="canned_list"),
+    path("hotline/settings/", helpline_views.hotline_settings, name="hotline_settings"),
     path("staff/requests/", staff_views.staff_requests, name="staff_requests"),
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),

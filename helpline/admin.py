@@ -28,7 +28,8 @@ class HotlineAdmin(admin.ModelAdmin):
     list_display = ["code", "name_vi", "is_central", "always_open", "opens_at", "closes_at"]
     list_filter = ["is_central", "always_open"]
     search_fields = ["code", "name_vi", "name_en"]
-    readonly_fields = ["code", "ref_prefix", "is_central"]
+    # The wrap-up grace is the hotline supervisors' call, set on their own page.
+    readonly_fields = ["code", "ref_prefix", "is_central", "wrap_up_grace_seconds"]
 
     def has_delete_permission(self, request, obj=None):
         return False

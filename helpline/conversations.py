@@ -413,6 +413,9 @@ def conversation_accept(*, user, conversation_id, at: datetime.datetime | None =
         raise ConversationNotFound()
     if operator_load(user=user) >= settings.OPERATOR_CAPACITY:
         raise CapacityReached()
+    from helpline.contacts import wrap_up_required_check
+
+    wrap_up_required_check(user=user, at=at)
     try:
         conversation.accept(operator=user, at=at)
         # The address hash counts queued chats only: an answered chat forgets it.
@@ -641,6 +644,10 @@ def _why_refused(conversation_uuid, sender, author) -> ConversationError:
 
 
 def _closed_on_commit(conversation: Conversation, reason: str) -> None:
+    """Count the contact (in this transaction), then tell the sockets once it committed."""
+    from helpline.contacts import contact_record_open
+
+    contact_record_open(conversation=conversation, at=conversation.ended_at or timezone.now())
     _state_changed_on_commit(conversation)
     transaction.on_commit(
         lambda: signals.conversation_closed.send(

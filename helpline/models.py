@@ -24,6 +24,11 @@ class Hotline(models.Model):
     always_open = models.BooleanField(_("mở 24/7"), default=False)
     opens_at = models.TimeField(_("giờ mở cửa"), default=datetime.time(7, 30))
     closes_at = models.TimeField(_("giờ đóng cửa"), default=datetime.time(21, 30))
+    # Set by the hotline's supervisors: how long an operator may leave a finished
+    # conversation without its wrap-up before taking the next one.
+    wrap_up_grace_seconds = models.PositiveIntegerField(
+        _("thời gian cho phép chưa ghi kết quả (giây)"), default=120
+    )
     voice_number = models.CharField(
         _("số điện thoại tổng đài"), max_length=20, blank=True, db_index=True
     )
@@ -681,3 +686,96 @@ class StaffChangeRequest(ConcurrentTransitionMixin, models.Model):
     def reject(self, *, by, at: datetime.datetime) -> None:
         self.decided_by = by
         self.decided_at = at
+
+
+class ContactType(models.TextChoices):
+    """What a contact was, as Child Helpline International counts contacts."""
+
+    COUNSELLING = "counselling", _("Tư vấn")
+    INFORMATION = "information", _("Cung cấp thông tin")
+    REFERRAL = "referral", _("Chuyển tuyến, giới thiệu")
+    SILENT = "silent", _("Im lặng")
+    PRANK = "prank", _("Đùa cợt, quấy rối")
+    TEST = "test", _("Thử hệ thống")
+    ABANDONED = "abandoned", _("Bỏ đi trước khi được trả lời")
+    OUT_OF_HOURS = "out_of_hours", _("Ngoài giờ, lời nhắn thoại")
+
+
+class ContactOutcome(models.TextChoices):
+    RESOLVED = "resolved", _("Giải quyết ngay trong lần liên hệ")
+    CASE = "case", _("Mở hoặc gắn hồ sơ")
+    ESCALATED = "escalated", _("Đã chuyển tuyến")
+    FOLLOW_UP = "follow_up", _("Cần theo dõi tiếp")
+    NONE = "none", _("Không có")
+
+
+class ContactRecord(models.Model):
+    """Every conversation, however it ended, counted: the base of every report.
+
+    Written when the conversation ends or is abandoned; the operator's wrap-up
+    (or the system, where it knows: abandoned, silent) fills in its type,
+    categories and outcome. It holds no content and outlives the conversation
+    and its messages, so reports keep their figures after retention deletes
+    them. The young person's details are copied, as codes, from the conversation.
+    """
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="contact"
+    )
+    channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("tổng đài"), on_delete=models.PROTECT, related_name="contacts"
+    )
+    province_code = models.CharField(_("tỉnh/thành"), max_length=2, blank=True)
+    age_group = models.CharField(
+        _("nhóm tuổi"), max_length=10, choices=AgeGroup.choices, blank=True
+    )
+    gender = models.CharField(_("giới tính"), max_length=10, default="unknown")
+    language = models.CharField(max_length=5, default="vi")
+    queued_at = models.DateTimeField(_("vào hàng chờ"))
+    answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("kết thúc"), db_index=True)
+    waited_seconds = models.PositiveIntegerField(null=True, blank=True)
+    handled_seconds = models.PositiveIntegerField(null=True, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("người xử lý"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    risk = models.CharField(max_length=10, choices=Risk.choices, blank=True)
+    danger = models.BooleanField(default=False)
+    transfer_count = models.PositiveSmallIntegerField(default=0)
+    contact_type = models.CharField(
+        _("loại liên hệ"), max_length=20, choices=ContactType.choices, blank=True
+    )
+    categories = models.ManyToManyField("cases.Category", blank=True, related_name="contacts")
+    outcome = models.CharField(
+        _("kết quả"), max_length=20, choices=ContactOutcome.choices, blank=True
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    wrapped_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    wrapped_up_at = models.DateTimeField(null=True, blank=True)
+    # Filled by the system (abandoned, silent), which an operator may still correct.
+    filled_by_system = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("lượt liên hệ")
+        verbose_name_plural = _("lượt liên hệ")
+        indexes = [
+            models.Index(fields=["hotline", "ended_at"]),
+            models.Index(fields=["operator", "wrapped_up_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.pk} {self.channel}"
+
+    @property
+    def needs_wrap_up(self) -> bool:
+        return self.wrapped_up_at is None

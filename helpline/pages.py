@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from helpline.access import hotline_staff_required
-from helpline.models import AgeGroup, Hotline, Risk
+from helpline.models import AgeGroup, ContactOutcome, ContactType, Hotline, Risk
 from helpline.provinces import all_provinces
 
 # Both pages run under the site's policy (CONTENT_SECURITY_POLICY in settings): only
@@ -180,6 +180,23 @@ def console(request):
                 "isSupervisor": user.is_supervisor,
                 "csrfToken": get_token(request),
                 "telephony": _telephony_urls(),
+                "wrapUp": _wrap_up_choices(),
             },
         },
     )
+
+
+def _wrap_up_choices() -> dict:
+    """What the wrap-up form offers, in the request's language: codes and labels only."""
+    from cases.models import Category, Gender
+
+    categories = [
+        {"code": c.code, "name": c.name, "parent": c.parent.code if c.parent_id else ""}
+        for c in Category.objects.filter(is_active=True).select_related("parent")
+    ]
+    return {
+        "contactTypes": [[value, str(label)] for value, label in ContactType.choices],
+        "outcomes": [[value, str(label)] for value, label in ContactOutcome.choices],
+        "genders": [[value, str(label)] for value, label in Gender.choices],
+        "categories": categories,
+    }

@@ -135,3 +135,16 @@ def earlier_item(conversation: Conversation) -> dict:
         "state": conversation.state,
         "case_reference": conversation.case.reference if conversation.case_id else "",
     }
+
+
+def wrap_up_item(record) -> dict:
+    """A finished contact waiting for its wrap-up: what the form needs, no content."""
+    return {
+        "conversation": str(record.conversation_id),
+        "channel": record.channel,
+        "province": record.province_code,
+        "age_group": record.age_group,
+        "ended_at": iso(record.ended_at),
+        "case": record.case_id,
+        "danger": record.danger,
+    }

@@ -361,3 +361,16 @@ def staff_change_request_reject(
     proposal.reject(by=decider, at=at or timezone.now())
     _decision_save(proposal)
     return proposal
+
+
+@transaction.atomic
+def hotline_wrap_up_grace_set(*, user, seconds: int) -> Hotline:
+    """A supervisor sets how long their hotline's operators may leave a wrap-up undone."""
+    if not getattr(user, "is_supervisor", False):
+        raise ValidationError(_("Chỉ giám sát viên được đổi thiết lập của tổng đài."))
+    if not 0 <= seconds <= 3600:
+        raise ValidationError(_("Giá trị không hợp lệ."))
+    hotline = Hotline.objects.select_for_update().get(pk=user.hotline_id)
+    hotline.wrap_up_grace_seconds = seconds
+    hotline.save(update_fields=["wrap_up_grace_seconds"])
+    return hotline

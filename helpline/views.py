@@ -15,6 +15,7 @@ from cases.selectors import case_get_for_user, case_read_audit
 from helpline.access import hotline_staff_required, supervisor_required
 from helpline.models import CannedResponse, Conversation, Message
 from helpline.selectors import canned_responses_editable_by
+from helpline.staff import hotline_wrap_up_grace_set
 
 
 class CannedResponseForm(forms.ModelForm):
@@ -135,3 +136,28 @@ def canned_list(request):
             "editing": editing,
         },
     )
+
+
+class HotlineSettingsForm(forms.Form):
+    wrap_up_grace_seconds = forms.IntegerField(
+        label=gettext_lazy("Thời gian cho phép chưa ghi kết quả trước khi nhận cuộc mới (giây)"),
+        min_value=0,
+        max_value=3600,
+    )
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def hotline_settings(request):
+    """A hotline's supervisors set how its console works: the wrap-up grace."""
+    hotline = request.user.hotline
+    form = HotlineSettingsForm(
+        request.POST or None, initial={"wrap_up_grace_seconds": hotline.wrap_up_grace_seconds}
+    )
+    if request.method == "POST" and form.is_valid():
+        hotline_wrap_up_grace_set(
+            user=request.user, seconds=form.cleaned_data["wrap_up_grace_seconds"]
+        )
+        messages.success(request, _("Đã lưu."))
+        return redirect("hotline_settings")
+    return render(request, "helpline/hotline_settings.html", {"form": form, "hotline": hotline})

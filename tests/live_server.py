@@ -79,6 +79,7 @@ def live_daphne(
     *,
     command=server_command,
     log_path: Path | None = None,
+    setup: tuple[list[str], ...] = (),
     **extra_env: str,
 ):
     """Start daphne on a free loopback port; yield its base URL, e.g. http://127.0.0.1:PORT.
@@ -86,12 +87,13 @@ def live_daphne(
     Pass port (from free_port()) when a setting must name the server's own URL
     before it starts, e.g. TWILIO_PUBLIC_BASE_URL. command(port) is the command
     line that starts the server; its stdout and stderr go to log_path (a file
-    in a fresh folder by default), complete once the block has left.
+    in a fresh folder by default), complete once the block has left. setup holds
+    more manage.py commands to run after the demo data is loaded.
     """
     workdir = tempfile.mkdtemp(prefix="helpline-live-")
     env, created_database = server_environment(workdir, **extra_env)
     manage = [sys.executable, str(ROOT / "manage.py")]
-    for step in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+    for step in (["migrate", "--noinput", "-v0"], ["seed_demo"], *setup):
         subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, capture_output=True)
     port = port or free_port()
     log_path = log_path or Path(workdir) / "daphne.log"

@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from helpline import conversations, groups, monitoring, payloads, presence, selectors
+from helpline import contacts, conversations, groups, monitoring, payloads, presence, selectors
 from helpline.models import (
     ConversationRead,
     ConversationState,
@@ -55,6 +55,7 @@ class OperatorConsoleConsumer(StaffSocket):
         "monitor": "on_monitor",
         "unmonitor": "on_unmonitor",
         "earlier": "on_earlier",
+        "wrap_up": "on_wrap_up",
         "ping": "on_ping",
     }
     counts_as_message = ()
@@ -89,6 +90,7 @@ class OperatorConsoleConsumer(StaffSocket):
         await self.push_queue(force=True)
         await self.on_canned({})
         await self._send_held(ConversationRead.Kind.REOPENED)
+        await self._send_pending_wrap_ups(only_if_any=True)
         return True
 
     async def before_frame(self, frame_type):
@@ -353,6 +355,33 @@ class OperatorConsoleConsumer(StaffSocket):
             raise conversations.ConversationNotFound()
         await self._stop_watching(conversation_id, MonitoringSession.EndReason.STOPPED)
 
+    async def on_wrap_up(self, frame):
+        """What a finished contact was: type, categories, outcome, gender (all codes)."""
+        conversation_id = conversation_field(frame)
+        codes = optional(frame, "categories", list, default=[])
+        record = await database_sync_to_async(contacts.contact_wrap_up)(
+            user=self.user,
+            conversation_id=conversation_id,
+            contact_type=required(frame, "contact_type"),
+            category_codes=codes,
+            outcome=required(frame, "outcome"),
+            gender=optional(frame, "gender", default="unknown"),
+        )
+        await self.send_json(
+            {
+                "type": "wrapped_up",
+                "conversation": conversation_id,
+                "contact_type": record.contact_type,
+                "outcome": record.outcome,
+            }
+        )
+        await self._send_pending_wrap_ups()
+
+    async def _send_pending_wrap_ups(self, *, only_if_any=False):
+        items = await database_sync_to_async(_pending_wrap_ups)(self.user)
+        if items or not only_if_any:
+            await self.send_json({"type": "wrap_up_pending", "items": items})
+
     async def on_earlier(self, frame):
         """The earlier contacts of the young person in a held chat, or one of their histories."""
         conversation_id = conversation_field(frame)
@@ -412,6 +441,8 @@ class OperatorConsoleConsumer(StaffSocket):
         await self.send_json(
             {"type": "state", "conversation": conversation_id, "state": state, "reason": reason}
         )
+        if state in (ConversationState.ENDED, ConversationState.ABANDONED):
+            await self._send_pending_wrap_ups()
         if state == ConversationState.ENDED and reason == "quick_exit":
             await self.send_json({"type": "quick_exit", "conversation": conversation_id})
 
@@ -586,6 +617,10 @@ def _info_frame(user, conversation_id) -> dict | None:
     except Http404:
         return None
     return payloads.conversation_info(conversation)
+
+
+def _pending_wrap_ups(user) -> list[dict]:
+    return [payloads.wrap_up_item(r) for r in contacts.contacts_pending_wrap_up(user=user)]
 
 
 def _earlier_items(user, conversation_id) -> list[dict] | None:

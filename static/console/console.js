@@ -154,6 +154,14 @@
       },
       caseRef: "hồ sơ {ref}",
       callbacksWaiting: "{n} yêu cầu gọi lại đang chờ người nhận.",
+      wrapUpTitle: "Ghi kết quả: {who}",
+      wrapUpType: "Loại liên hệ",
+      wrapUpCategories: "Phân loại (có thể chọn nhiều)",
+      wrapUpOutcome: "Kết quả",
+      wrapUpGender: "Giới tính",
+      wrapUpSave: "Lưu kết quả",
+      wrapUpSaved: "Đã ghi kết quả.",
+      wrapUpNeeded: "Hãy ghi kết quả các cuộc vừa xong trước khi nhận cuộc mới.",
       callbacksLabel: "Gọi lại: {n} chưa có người nhận",
     },
     en: {
@@ -298,6 +306,14 @@
       },
       caseRef: "case {ref}",
       callbacksWaiting: "{n} callback requests are waiting for someone to take them.",
+      wrapUpTitle: "Wrap-up: {who}",
+      wrapUpType: "Type of contact",
+      wrapUpCategories: "Categories (several allowed)",
+      wrapUpOutcome: "Outcome",
+      wrapUpGender: "Gender",
+      wrapUpSave: "Save wrap-up",
+      wrapUpSaved: "Wrap-up saved.",
+      wrapUpNeeded: "Wrap up the conversations you finished before taking a new one.",
       callbacksLabel: "Callbacks: {n} not taken",
     },
   };
@@ -315,6 +331,7 @@
     noticesList: $("notices-list"), noticesEmpty: $("notices-empty"),
     soundToggle: $("sound-toggle"), desktopToggle: $("desktop-toggle"),
     callbacksBadge: $("callbacks-badge"), callbacksLink: $("callbacks-link"),
+    wrapups: $("wrapups"), wrapupList: $("wrapup-list"), wrapupsCount: $("wrapups-count"),
   };
 
   var socket = null;
@@ -536,6 +553,97 @@
     fetch(config.telephony.callbackItems, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data) showCallbacks(data); }, function () {});
+  }
+
+  /* ---- wrap-up: what each finished contact was (codes only), in a few keystrokes ---- */
+  function selectField(label, options, value, multiple) {
+    var wrap = el("label", "field", label);
+    var select = el("select");
+    if (multiple) { select.multiple = true; select.size = 4; }
+    options.forEach(function (option) {
+      if (option.group) { select.appendChild(option.group); return; }
+      var node = el("option", null, option[1]);
+      node.value = option[0];
+      if (option[0] === value) node.selected = true;
+      select.appendChild(node);
+    });
+    wrap.appendChild(select);
+    return { label: wrap, select: select };
+  }
+
+  function categoryOptions() {
+    // Top-level categories become groups; online harms come first in the tree already.
+    var groups = {}, order = [];
+    config.wrapUp.categories.forEach(function (c) {
+      if (!c.parent) { groups[c.code] = el("optgroup"); groups[c.code].label = c.name; order.push(c.code); }
+    });
+    config.wrapUp.categories.forEach(function (c) {
+      var group = groups[c.parent] || groups[c.code];
+      if (!group) return;
+      var node = el("option", null, c.name);
+      node.value = c.code;
+      group.appendChild(node);
+    });
+    return order.map(function (code) { return { group: groups[code] }; });
+  }
+
+  function wrapUpForm(item, who) {
+    var form = el("form", "wrap-up");
+    form.dataset.conversation = item.conversation;
+    form.appendChild(el("p", "wrap-up-title", fmt(T.wrapUpTitle, { who: who })));
+    var kind = selectField(T.wrapUpType, config.wrapUp.contactTypes, item.left_message ? "out_of_hours" : "counselling");
+    var categories = selectField(T.wrapUpCategories, categoryOptions(), null, true);
+    var outcome = selectField(T.wrapUpOutcome, config.wrapUp.outcomes, item["case"] ? "case" : "resolved");
+    var gender = selectField(T.wrapUpGender, config.wrapUp.genders, "unknown");
+    [kind, categories, outcome, gender].forEach(function (field) { form.appendChild(field.label); });
+    var save = el("button", "primary", T.wrapUpSave);
+    save.type = "submit";
+    form.appendChild(save);
+    form.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && event.target.tagName === "SELECT" && !event.target.multiple) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var chosen = Array.prototype.filter.call(categories.select.options, function (o) { return o.selected; })
+        .map(function (o) { return o.value; });
+      save.disabled = true;
+      send({ type: "wrap_up", conversation: item.conversation, contact_type: kind.select.value,
+        categories: chosen, outcome: outcome.select.value, gender: gender.select.value });
+    });
+    return form;
+  }
+
+  var lastWrapUps = [];
+  function renderWrapUps(items) {
+    lastWrapUps = items || [];
+    els.wrapupList.textContent = "";
+    var waiting = 0;
+    (items || []).forEach(function (item) {
+      var pane = panes.get(item.conversation);
+      if (pane) {
+        var slot = pane.node.querySelector(".wrap-up-slot");
+        if (!slot.firstChild) {
+          slot.appendChild(wrapUpForm(item, pane.guest));
+          if (selected === pane.id) slot.querySelector("select").focus();
+        }
+        waiting += 1;
+        return;
+      }
+      var who = provinceName(item.province, item.channel) + " · " + (T[item.channel] || item.channel);
+      els.wrapupList.appendChild(wrapUpForm(item, who));
+      waiting += 1;
+    });
+    els.wrapupsCount.textContent = String(waiting);
+    els.wrapups.hidden = els.wrapupList.childElementCount === 0;
+  }
+
+  function onWrappedUp(frame) {
+    var forms = document.querySelectorAll('form.wrap-up[data-conversation="' + frame.conversation + '"]');
+    Array.prototype.forEach.call(forms, function (form) { form.remove(); });
+    toast(T.wrapUpSaved, "");
   }
 
   function escalationText(frame) {
@@ -947,6 +1055,7 @@
     pane.tab.remove();
     pane.node.remove();
     panes.delete(id);
+    renderWrapUps(lastWrapUps);
     var first = panes.keys().next();
     if (selected === id) select(first.done ? null : first.value, false);
     els.noChats.hidden = panes.size > 0;
@@ -1467,6 +1576,12 @@
       case "callbacks":
         showCallbacks(frame);
         break;
+      case "wrap_up_pending":
+        renderWrapUps(frame.items);
+        break;
+      case "wrapped_up":
+        onWrappedUp(frame);
+        break;
       case "pong":
         break;
       default:
@@ -1574,6 +1689,13 @@
       return;
     }
     if (code === "capacity_reached") { toast(T.capacityToast, ""); enableAccepts(); return; }
+    if (code === "wrap_up_required") {
+      toast(T.wrapUpNeeded, "urgent");
+      enableAccepts();
+      var first = document.querySelector("form.wrap-up select");
+      if (first) first.focus();
+      return;
+    }
     if (pane && frame.client_id) {
       var pending = pane.log.querySelector('li[data-client-id="' + frame.client_id + '"]');
       if (code === "body_empty" || code === "body_too_long" || code === "conversation_closed" || code === "not_allowed" || code === "voice_channel") {
@@ -1586,6 +1708,10 @@
       return;
     }
     if (pane) pane.caseCreate.disabled = false;
+    if (frame.conversation) {
+      var saves = document.querySelectorAll('form.wrap-up[data-conversation="' + frame.conversation + '"] button');
+      Array.prototype.forEach.call(saves, function (button) { button.disabled = false; });
+    }
     enableAccepts();
     toast(fmt(T.error, { detail: frame.detail || code }), "");
   }

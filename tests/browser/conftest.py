@@ -39,10 +39,21 @@ LIVE_SERVER_ENV = {
 }
 
 
+# The demo operators serve every test of the session: a chat one test leaves without
+# its wrap-up must not stop another test's operator from taking the next chat.
+SETUP = (
+    [
+        "shell",
+        "-c",
+        "from helpline.models import Hotline; Hotline.objects.update(wrap_up_grace_seconds=3600)",
+    ],
+)
+
+
 @pytest.fixture(scope="session")
 def live_server_url():
     """Base URL of a daphne serving the helpline, e.g. http://127.0.0.1:PORT."""
-    with live_daphne(**LIVE_SERVER_ENV) as base_url:
+    with live_daphne(setup=SETUP, **LIVE_SERVER_ENV) as base_url:
         yield base_url
 
 

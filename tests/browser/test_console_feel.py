@@ -118,3 +118,20 @@ def test_danger_is_unmissable_and_the_console_has_no_accessibility_violation(new
     expect(operator.get_by_role("tab").first).to_have_class(re.compile(r"\bdanger\b"))
     assert axe_violations(operator) == []
     quick_exit(youth)
+
+
+def test_the_wrap_up_takes_a_few_keys_after_a_chat_ends(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    youth = start_youth_chat(open_youth_page(new_context))
+    youth_says(youth, "Em bị bắt nạt trên mạng")
+    pane = accept(operator, conversation_id(youth))
+    expect(pane.locator(".log")).to_contain_text("Em bị bắt nạt")
+    quick_exit(youth)
+    form = pane.locator("form.wrap-up")
+    expect(form).to_be_visible()
+    # The common case: the defaults (counselling, resolved) and one category, then Enter.
+    form.get_by_label("Phân loại").select_option(["online.cyberbullying"])
+    form.get_by_label("Loại liên hệ").focus()
+    operator.keyboard.press("Enter")
+    expect(form).to_have_count(0)
+    expect(operator.locator(".toast").last).to_contain_text("Đã ghi kết quả")
