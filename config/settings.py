@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cases",
     "escalation",
     "telephony",
+    "handbook",
 ]
 
 MIDDLEWARE = [
