@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Path segments under /help/ that name something other than a page.
-RESERVED_SLUGS = frozenset({"en", "vi", "manage"})
+RESERVED_SLUGS = frozenset({"en", "vi", "manage", "offline", "sw.js"})
 
 
 def validate_slug_not_reserved(value: str) -> None:

@@ -1,7 +1,8 @@
 """Reads of help pages, through two doors.
 
 The public door takes no user: a published page is for everyone, signed in or
-not, and looks the same to all of them. The editors' door is for central supervisors
+not, and looks the same to all of them (so a copy kept for offline reading
+holds nothing about the reader). The editors' door is for central supervisors
 only; anyone else finds no page there, and a page they may not see is a 404.
 """
 

@@ -90,7 +90,7 @@ def help_page_publish(*, by, page_id: int) -> HelpPage:
 
 @transaction.atomic
 def help_page_unpublish(*, by, page_id: int) -> HelpPage:
-    """Take a page down: the public get a 404 at its address and no longer see it listed."""
+    """Take a page down: the public get a 404 and offline copies are dropped on the next visit."""
     return _set_published(by=by, page_id=page_id, published=False)
 
 

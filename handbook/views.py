@@ -1,14 +1,21 @@
-"""The public help pages: /help/ in Vietnamese, /help/en/ in English.
+"""The public help pages: /help/ in Vietnamese, /help/en/ in English, readable offline.
 
 The language is part of the address, never a cookie or a query string, so a
 page sets no cookie and a link to it carries nothing about the reader. Every
-reader gets the same page, whoever they are.
+reader gets the same page, so the copy the service worker keeps for offline
+reading holds nothing personal either.
 """
+
+import hashlib
+import json
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.contrib.staticfiles import finders
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_cache_control
@@ -27,16 +34,27 @@ HELP_CSP = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
+        "worker-src 'self'",
         "form-action 'self'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
     ]
 )
-# URL names per language: the list and one page.
+# The worker itself may only fetch from this site.
+WORKER_CSP = "default-src 'none'; connect-src 'self'"
+
+LANGUAGES = ("vi", "en")
+# URL names per language: the list, one page and the offline notice.
 URL_NAMES = {
-    "vi": {"list": "handbook:list", "page": "handbook:page"},
-    "en": {"list": "handbook:list_en", "page": "handbook:page_en"},
+    "vi": {"list": "handbook:list", "page": "handbook:page", "offline": "handbook:offline"},
+    "en": {
+        "list": "handbook:list_en",
+        "page": "handbook:page_en",
+        "offline": "handbook:offline_en",
+    },
 }
+STYLESHEET = "handbook/help.css"
+SCRIPT = "handbook/help.js"
 
 
 def help_url(name: str, language: str, slug: str | None = None) -> str:
@@ -59,6 +77,8 @@ def _render(request, template: str, context: dict, *, language: str, status: int
                 "other_language": _other(language),
                 "list_url": help_url("list", language),
                 "quick_exit_url": settings.QUICK_EXIT_URL,
+                "worker_url": reverse("handbook:worker"),
+                "worker_scope": help_url("list", "vi"),
                 "chat_url": reverse("chat"),
                 **context,
             },
@@ -68,7 +88,7 @@ def _render(request, template: str, context: dict, *, language: str, status: int
     response["Content-Security-Policy"] = HELP_CSP
     # Neither quick exit's destination nor any other site learns where the reader came from.
     response["Referrer-Policy"] = "no-referrer"
-    # Always ask the server first: a page taken down must not linger in a browser's cache.
+    # Always ask the server first; the offline copy lives in the service worker's cache.
     patch_cache_control(response, no_cache=True)
     return response
 
@@ -113,3 +133,51 @@ def help_page(request, language: str, slug: str):
         },
         language=language,
     )
+
+
+@login_not_required
+@require_GET
+def help_offline(request, language: str):
+    """What the service worker shows for a help page that was never opened on this device."""
+    return _render(
+        request,
+        "handbook/offline.html",
+        {"other_url": help_url("offline", _other(language))},
+        language=language,
+    )
+
+
+def _worker_config() -> dict:
+    offline = {language: help_url("offline", language) for language in LANGUAGES}
+    lists = [help_url("list", language) for language in LANGUAGES]
+    assets = [static(STYLESHEET), static(SCRIPT)]
+    return {
+        "scope": help_url("list", "vi"),
+        "manage": reverse("handbook:manage"),
+        "worker": reverse("handbook:worker"),
+        "english": help_url("list", "en"),
+        "assets": static("handbook/"),
+        "offline": offline,
+        "precache": [*lists, *offline.values(), *assets],
+    }
+
+
+@login_not_required
+@require_GET
+def help_worker(request):
+    """The service worker, served under /help/ so that its scope covers the help pages only.
+
+    Its settings (the addresses to keep, the static files' current names) come
+    first; the cache's name follows the whole text, so a deploy that changes any
+    of it starts a fresh cache and the browser drops the old one.
+    """
+    source = Path(finders.find("handbook/sw.js")).read_text(encoding="utf-8")
+    config = _worker_config()
+    digest = hashlib.sha256((json.dumps(config, sort_keys=True) + source).encode()).hexdigest()
+    config["cache"] = f"handbook-{digest[:16]}"
+    body = f"self.HANDBOOK_WORKER = {json.dumps(config, sort_keys=True)};\n{source}"
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Content-Security-Policy"] = WORKER_CSP
+    response["Service-Worker-Allowed"] = config["scope"]
+    patch_cache_control(response, no_cache=True)
+    return response

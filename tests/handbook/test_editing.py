@@ -215,7 +215,7 @@ def test_it_keeps_the_address_of_a_page_once_created(client, sup_central, seeded
     assert (seeded_page.slug, seeded_page.title_vi) == ("tin-gia", "Y")
 
 
-@pytest.mark.parametrize("slug", ["en", "manage", "tin-gia", "có dấu"])
+@pytest.mark.parametrize("slug", ["en", "manage", "offline", "tin-gia", "có dấu"])
 def test_it_refuses_an_address_that_is_taken_reserved_or_not_a_slug(client, sup_central, slug):
     client.force_login(sup_central)
 

@@ -26,7 +26,10 @@ PUBLIC_URLS = [
     "/help/en/",
     "/help/anh-bi-dang/",
     "/help/en/anh-bi-dang/",
+    "/help/offline/",
+    "/help/en/offline/",
     "/help/no-such-page/",
+    "/help/sw.js",
 ]
 
 
