@@ -271,3 +271,22 @@ def test_it_refuses_a_stale_version_in_the_service_too(sup_central, seeded_page)
 
     with pytest.raises(ValidationError):
         help_page_update(by=sup_central, page_id=seeded_page.pk, version=1, title_vi="Cũ")
+
+
+def test_it_opens_only_the_public_help_routes_without_a_login():
+    from django.urls import get_resolver
+
+    from tests.helpline.test_settings import all_routes
+
+    help_routes = {
+        route: getattr(view, "login_required", True)
+        for route, view in all_routes(get_resolver().url_patterns)
+        if route.startswith("help/")
+    }
+
+    assert {route for route, needs_login in help_routes.items() if needs_login} == {
+        "help/manage/",
+        "help/manage/new/",
+        "help/manage/<int:page_id>/",
+        "help/manage/<int:page_id>/publish/",
+    }
