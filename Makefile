@@ -21,10 +21,11 @@ run: $(STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@# The worker runs the timers (deadline reminders, stale queues, SMS retries)
-	@# beside the web server, and stops with it.
+	@# beside the web server, and stops with it. config.serve is daphne without its
+	@# access log (no client addresses); tests/test_access_log.py runs this very line.
 	$(RUN_ENV) $(BIN)/python manage.py run_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(RUN_ENV) $(BIN)/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+	$(RUN_ENV) $(BIN)/python -m config.serve -b 127.0.0.1 -p 8000
 
 test: $(STAMP)
 	$(BIN)/ruff check .

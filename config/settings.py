@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "guardian",
     "helpline",
     "cases",
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that every response carries the policy, static files included.
+    "csp.middleware.CSPMiddleware",
     # Serves the chat's and console's static files from the one process of the
     # embedded default; behind nginx it still sets long cache headers.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -202,20 +205,38 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy on every response (django-csp): the pages run only this
+# site's own scripts and styles, talk only to this site, and cannot be framed.
+# A page that needs more says so with csp_update on its view (the chat's and the
+# console's data: favicon, the console's Twilio softphone in helpline/pages.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {
-        "handlers": ["console"],
-        "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
-    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's request logger prints the path, which may carry a case id, but
         # never the body; keep it at WARNING so routine 404s stay quiet.
         "django.request": {"level": "ERROR"},
-        "daphne.access": {"level": "WARNING"},
+        # daphne's DEBUG lines name each client's address and port. Its access log
+        # is no logger at all: config/serve.py turns it off.
+        "daphne": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
         # Twilio's client logs request URLs and query strings at INFO.
         "twilio.http_client": {"level": "WARNING"},
     },

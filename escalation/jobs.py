@@ -120,7 +120,12 @@ def _notify_overdue(escalation_id: int, *, now: datetime.datetime) -> bool:
         notice="ack_overdue",
         at=now,
     )
-    escalation_broadcast(escalation, notice=notice, staff_ids=[user.pk for user in supervisors])
+    escalation_broadcast(
+        escalation,
+        notice=notice,
+        code="ack_overdue",
+        staff_ids=[user.pk for user in supervisors],
+    )
     return True
 
 

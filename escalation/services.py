@@ -105,12 +105,19 @@ def case_staff_ids(case: Case) -> set[int]:
 
 
 def escalation_broadcast(
-    escalation: Escalation, *, notice: str, staff_ids: Iterable[int] | None = None
+    escalation: Escalation,
+    *,
+    notice: str,
+    code: str = "",
+    staff_ids: Iterable[int] | None = None,
 ) -> None:
     """After commit, tell the case's staff consoles and the agency's open queues.
 
-    The channel layer only signals: the agency's queue re-reads the escalation
-    (and checks it may still see it) before showing anything.
+    notice is the text in the language of whoever caused the change; code names
+    the kind of news and the agency's names come in both languages, so each
+    console says it in its own operator's language. The channel layer only
+    signals: the agency's queue re-reads the escalation (and checks it may still
+    see it) before showing anything.
     """
     case = escalation.case
     recipients = sorted(case_staff_ids(case) if staff_ids is None else staff_ids)
@@ -120,9 +127,11 @@ def escalation_broadcast(
         "reference": case.reference,
         "escalation": escalation.pk,
         "agency": escalation.agency.name,
+        "agency_names": {"vi": escalation.agency.name_vi, "en": escalation.agency.name_en},
         "state": escalation.state,
         "state_label": str(escalation.get_state_display()),
         "notice": notice,
+        "notice_code": code,
     }
     for user_id in recipients:
         broadcast_on_commit(staff_group(user_id), {"type": "console.push", "frame": frame})
@@ -243,7 +252,7 @@ def escalation_create(
     )
     escalation_access_grant(escalation=escalation)
     _event(escalation, user=user, transition="send", to="sent", agency=agency.pk, at=at)
-    escalation_broadcast(escalation, notice=_notice("send", agency))
+    escalation_broadcast(escalation, notice=_notice("send", agency), code="send")
     return escalation
 
 
@@ -339,7 +348,7 @@ def escalation_transition(
     if message is not None:
         detail["message"] = message.pk
     _event(escalation, user=user, at=at, **detail)
-    escalation_broadcast(escalation, notice=_notice(transition, escalation.agency))
+    escalation_broadcast(escalation, notice=_notice(transition, escalation.agency), code=transition)
     return escalation
 
 
@@ -421,7 +430,7 @@ def escalation_disclose(
         raise EscalationError(_("Các thông tin đã chọn không có gì mới so với lần chia sẻ trước."))
     record = _disclose(escalation, user=user, items=items, snapshot=snapshot, at=at)
     _event(escalation, user=user, at=at, transition="disclose", items=items, disclosure=record.pk)
-    escalation_broadcast(escalation, notice=_notice("disclose", escalation.agency))
+    escalation_broadcast(escalation, notice=_notice("disclose", escalation.agency), code="disclose")
     return record
 
 
@@ -450,9 +459,13 @@ def escalation_message_send(
         _disclose(escalation, user=user, items=["message"], at=at)
     _event(escalation, user=user, at=at, message=message.pk, side=side)
     if side == EscalationMessage.Side.AGENCY:
-        escalation_broadcast(escalation, notice=_notice("message", escalation.agency))
+        escalation_broadcast(
+            escalation, notice=_notice("message", escalation.agency), code="message"
+        )
     else:
-        escalation_broadcast(escalation, notice=_("Tổng đài gửi tin nhắn tới cơ quan."))
+        escalation_broadcast(
+            escalation, notice=_("Tổng đài gửi tin nhắn tới cơ quan."), code="hotline_message"
+        )
     return message
 
 
@@ -475,6 +488,8 @@ def escalations_close_with_case(*, case: Case, user, at: datetime.datetime) -> l
         if escalation.state != from_state:
             detail.update(transition="withdraw", **{"from": from_state, "to": escalation.state})
         _event(escalation, user=user, at=at, **detail)
-        escalation_broadcast(escalation, notice=_notice("withdraw", escalation.agency))
+        escalation_broadcast(
+            escalation, notice=_notice("withdraw", escalation.agency), code="withdraw"
+        )
         changed.append(escalation)
     return changed

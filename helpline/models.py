@@ -507,6 +507,8 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.submitted_on}"
+
+
 def _role_scope_label(role: str, hotline_code: str, agency_code: str) -> str:
     """A role and its scope as the people deciding read them, e.g. "Giám sát viên · 00"."""
     if not role:

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection, transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -60,7 +60,7 @@ def home(request):
     """Send each member of staff to the place where their work is."""
     user = request.user
     if user.is_hotline_staff:
-        return redirect("cases:list")
+        return redirect("console")
     if user.is_liaison:
         return redirect("liaison:queue")
     if user.is_staff:
@@ -88,6 +88,21 @@ def case_transcript(request, case_id: int):
     )
 
 
+# The largest primary key a BigAutoField holds; a larger number overflows the database driver.
+LARGEST_ROW_ID = 2**63 - 1
+
+
+def _canned_or_404(editable, raw_id: str) -> CannedResponse:
+    """The canned response with this id among those the user may edit, else 404.
+
+    An id that is not a number is a 404 like any other unknown id: handed to the
+    database it would raise, answer 500 and log the value that was typed.
+    """
+    if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > LARGEST_ROW_ID:
+        raise Http404
+    return get_object_or_404(editable, pk=int(raw_id))
+
+
 @supervisor_required
 @require_http_methods(["GET", "POST"])
 def canned_list(request):
@@ -95,11 +110,11 @@ def canned_list(request):
     editable = canned_responses_editable_by(user=request.user)
     editing = None
     if request.GET.get("edit"):
-        editing = get_object_or_404(editable, pk=request.GET["edit"])
+        editing = _canned_or_404(editable, request.GET["edit"])
     if request.method == "POST":
         instance = None
         if request.POST.get("id"):
-            instance = get_object_or_404(editable, pk=request.POST["id"])
+            instance = _canned_or_404(editable, request.POST["id"])
         form = CannedResponseForm(request.POST, instance=instance, user=request.user)
         if form.is_valid():
             canned = form.save(commit=False)

@@ -68,39 +68,40 @@ def server_environment(workdir: str, **extra: str) -> tuple[dict, str | None]:
     return env, created_database
 
 
+def server_command(port: int) -> list[str]:
+    """daphne as `make run` and production start it (config.serve: no access log)."""
+    return [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port)]
+
+
 @contextmanager
-def live_daphne(port: int | None = None, **extra_env: str):
+def live_daphne(
+    port: int | None = None,
+    *,
+    command=server_command,
+    log_path: Path | None = None,
+    **extra_env: str,
+):
     """Start daphne on a free loopback port; yield its base URL, e.g. http://127.0.0.1:PORT.
 
     Pass port (from free_port()) when a setting must name the server's own URL
-    before it starts, e.g. TWILIO_PUBLIC_BASE_URL.
+    before it starts, e.g. TWILIO_PUBLIC_BASE_URL. command(port) is the command
+    line that starts the server; its stdout and stderr go to log_path (a file
+    in a fresh folder by default), complete once the block has left.
     """
     workdir = tempfile.mkdtemp(prefix="helpline-live-")
     env, created_database = server_environment(workdir, **extra_env)
     manage = [sys.executable, str(ROOT / "manage.py")]
-    for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
-        subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    for step in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+        subprocess.run([*manage, *step], cwd=ROOT, env=env, check=True, capture_output=True)
     port = port or free_port()
-    log = open(Path(workdir) / "daphne.log", "wb")  # noqa: SIM115 - closed below
+    log_path = log_path or Path(workdir) / "daphne.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "config.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(base_url, process, Path(workdir) / "daphne.log")
+        _wait_until_healthy(base_url, process, log_path)
         yield base_url
     finally:
         process.terminate()

@@ -5,13 +5,19 @@
  * - a message typed offline waits in an outbox and is re-sent with the same client_id
  *   until the server acks it, so the server's dedupe makes it appear once;
  * - messages are rendered once each, ordered by seq, always through textContent;
- * - quick exit wipes storage and the page, then replaces the history entry.
+ * - quick exit wipes storage and the page, then replaces the history entry;
+ * - the page sets no cookie: the language chosen here lives in sessionStorage too, and
+ *   reaches the server inside the start and resume frames.
  */
 (function () {
   "use strict";
 
   var config = JSON.parse(document.getElementById("chat-config").textContent);
-  var lang = (document.documentElement.lang || "vi").slice(0, 2) === "en" ? "en" : "vi";
+  // The page's own texts in both languages (helpline.pages.CHAT_TEXT), keyed like its data-text.
+  var PAGE_TEXT = JSON.parse(document.getElementById("chat-text").textContent);
+  var LANG_KEY = "helpline.chat.language";
+  var pageLang = (document.documentElement.lang || "vi").slice(0, 2) === "en" ? "en" : "vi";
+  var lang = storedLanguage() || pageLang;
   var STRINGS = {
     vi: {
       connecting: "Đang kết nối…",
@@ -64,6 +70,12 @@
   var STORE_KEY = "helpline.chat";
   var PING_MS = 20000;
 
+  function storedLanguage() {
+    var chosen = null;
+    try { chosen = sessionStorage.getItem(LANG_KEY); } catch (e) { /* private mode */ }
+    return chosen === "en" || chosen === "vi" ? chosen : null;
+  }
+
   function $(id) { return document.getElementById(id); }
   var els = {
     welcome: $("welcome"), welcomeError: $("welcome-error"), startForm: $("start-form"),
@@ -72,7 +84,7 @@
     composer: $("composer"), input: $("composer-input"),
     end: $("end"), endConfirm: $("end-confirm"), endYes: $("end-yes"), endNo: $("end-no"),
     ended: $("ended"), endedTitle: $("ended-title"), restart: $("restart"),
-    quickExit: $("quick-exit"), langForm: $("lang-form"),
+    quickExit: $("quick-exit"), langSwitch: $("lang-switch"),
   };
 
   /* ---- session state (sessionStorage only) ---- */
@@ -297,10 +309,11 @@
       // Mobile networks drop idle sockets; a small ping keeps this one alive.
       clearInterval(pingTimer);
       pingTimer = setInterval(function () { if (socket === ws) send({ type: "ping" }); }, PING_MS);
+      // Both frames say the page's language: it may have changed since the chat started.
       if (state.token) {
-        send({ type: "resume", token: state.token, last_seq: contiguous });
+        send({ type: "resume", token: state.token, last_seq: contiguous, language: lang });
       } else {
-        send(Object.assign({ type: "start" }, state.start));
+        send(Object.assign({ type: "start" }, state.start, { language: lang }));
       }
     };
     ws.onmessage = function (event) {
@@ -481,7 +494,6 @@
       start: {
         province: els.province.value,
         age_group: els.ageGroup.value,
-        language: lang,
       },
       outbox: [],
     };
@@ -551,16 +563,38 @@
     lastEscape = now;
   }
 
-  // Switch language without adding a history entry, so Back after quick exit
-  // can never land on an earlier copy of this page.
-  function switchLanguage(event) {
-    event.preventDefault();
-    var data = new FormData(els.langForm);
-    data.delete("next");
-    data.set("language", event.submitter ? event.submitter.value : (lang === "en" ? "vi" : "en"));
-    fetch(els.langForm.action, {
-      method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" },
-    }).then(function () { location.replace(location.pathname); }, function () { els.langForm.submit(); });
+  /* ---- language: chosen here, kept in this tab, never in a cookie ---- */
+  function applyPageLanguage() {
+    var text = PAGE_TEXT[lang];
+    function each(selector, apply) {
+      Array.prototype.forEach.call(document.querySelectorAll(selector), apply);
+    }
+    document.documentElement.lang = lang;
+    document.title = text.title;
+    each("[data-text]", function (el) { el.textContent = text[el.dataset.text]; });
+    each("[data-text-placeholder]", function (el) { el.placeholder = text[el.dataset.textPlaceholder]; });
+    each("[data-text-aria-label]", function (el) {
+      el.setAttribute("aria-label", text[el.dataset.textAriaLabel]);
+    });
+    // The switch names the other language in that language.
+    var other = lang === "en" ? "vi" : "en";
+    els.langSwitch.lang = other;
+    els.langSwitch.textContent = other === "en" ? "English" : "Tiếng Việt";
+  }
+
+  function switchLanguage() {
+    lang = lang === "en" ? "vi" : "en";
+    T = STRINGS[lang];
+    var kept = false;
+    try { sessionStorage.setItem(LANG_KEY, lang); kept = true; } catch (e) { /* private mode */ }
+    // A chat on screen holds text of the old language (status, notes, labels): reload it
+    // in place; the resume then tells the server the new language too. replace() adds no
+    // history entry, so Back after quick exit can never land on an earlier copy.
+    if (kept && els.welcome.hidden) {
+      location.replace(location.pathname);
+      return;
+    }
+    applyPageLanguage();
   }
 
   els.startForm.addEventListener("submit", startChat);
@@ -585,10 +619,14 @@
   });
   els.quickExit.addEventListener("click", quickExit);
   document.addEventListener("keydown", onKey);
-  els.langForm.addEventListener("submit", switchLanguage);
+  els.langSwitch.addEventListener("click", switchLanguage);
   window.addEventListener("online", function () { if (!socket) connect(); });
 
-  /* ---- boot: resume a conversation kept in this tab ---- */
+  /* ---- boot: the chosen language, then a conversation kept in this tab ---- */
+  // Also labels the switch, which only this script can work, so it shows only now.
+  applyPageLanguage();
+  els.langSwitch.hidden = false;
+
   if (state && (state.token || state.start)) {
     show("chat");
     setStatus(T.connecting, "");

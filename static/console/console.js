@@ -123,6 +123,36 @@
       monitorStoppedBy: "Giám sát viên {who} đã dừng theo dõi.",
       noActive: "Không có cuộc trao đổi nào đang diễn ra.",
       answeredFor: "đã nhận {t}",
+      guest: "Khách {n}",
+      newContact: "Có người mới trong hàng chờ.",
+      queueAnnounce: "Hàng chờ: {n} người.",
+      newMessage: "Tin nhắn mới: {who}.",
+      dangerNow: "{who} báo đang GẶP NGUY HIỂM NGAY LÚC NÀY. Hãy hỏi xem em đang ở đâu và có an toàn không; khi cần gọi 113.",
+      dangerFlag: "nguy hiểm ngay",
+      leftMessage: "lời nhắn để lại",
+      returningFlag: "đã liên hệ trước",
+      earlierNone: "Chưa có liên hệ nào trước đây.",
+      earlierItem: "{date} · {channel} · tổng đài {hotline}",
+      read: "Đọc",
+      earlierOf: "Liên hệ ngày {date}",
+      handover: "Ghi chú bàn giao từ {h}:",
+      notices: "Thông báo",
+      noticesNone: "Chưa có thông báo.",
+      escalationNotice: {
+        send: "Đã gửi yêu cầu chuyển tuyến tới {agency}.",
+        acknowledge: "{agency} đã tiếp nhận yêu cầu chuyển tuyến.",
+        progress: "{agency} cập nhật tiến độ xử lý.",
+        resolve: "{agency} đã báo kết quả xử lý.",
+        "return": "{agency} đề nghị bổ sung thông tin.",
+        decline: "{agency} từ chối yêu cầu chuyển tuyến.",
+        resubmit: "Đã bổ sung và gửi lại yêu cầu tới {agency}.",
+        withdraw: "Đã rút lại yêu cầu chuyển tuyến gửi {agency}.",
+        message: "{agency} đã trả lời.",
+        hotline_message: "Tổng đài đã nhắn tới {agency}.",
+        disclose: "Đã chia sẻ thêm thông tin với {agency}.",
+        ack_overdue: "{agency} chưa tiếp nhận yêu cầu đúng hạn.",
+      },
+      caseRef: "hồ sơ {ref}",
     },
     en: {
       connecting: "Connecting…",
@@ -235,6 +265,36 @@
       monitorStoppedBy: "Supervisor {who} stopped monitoring.",
       noActive: "No conversation is in progress.",
       answeredFor: "answered {t} ago",
+      guest: "Visitor {n}",
+      newContact: "Someone new is waiting.",
+      queueAnnounce: "Queue: {n} waiting.",
+      newMessage: "New message: {who}.",
+      dangerNow: "{who} says they are IN DANGER NOW. Ask where they are and whether they are safe; call 113 if needed.",
+      dangerFlag: "in danger now",
+      leftMessage: "left a message",
+      returningFlag: "has contacted before",
+      earlierNone: "No earlier contact yet.",
+      earlierItem: "{date} · {channel} · hotline {hotline}",
+      read: "Read",
+      earlierOf: "Contact of {date}",
+      handover: "Handover note from {h}:",
+      notices: "Notifications",
+      noticesNone: "No notifications yet.",
+      escalationNotice: {
+        send: "Escalation sent to {agency}.",
+        acknowledge: "{agency} acknowledged the escalation.",
+        progress: "{agency} posted a progress update.",
+        resolve: "{agency} reported the outcome.",
+        "return": "{agency} asked for more information.",
+        decline: "{agency} declined the escalation.",
+        resubmit: "More information sent again to {agency}.",
+        withdraw: "Escalation to {agency} withdrawn.",
+        message: "{agency} replied.",
+        hotline_message: "The hotline wrote to {agency}.",
+        disclose: "More information shared with {agency}.",
+        ack_overdue: "{agency} has not acknowledged in time.",
+      },
+      caseRef: "case {ref}",
     },
   };
   var T = STRINGS[lang];
@@ -246,7 +306,10 @@
     tabs: $("tabs"), panes: $("panes"), noChats: $("no-chats"), toasts: $("toasts"),
     template: $("pane-template"),
     activePanel: $("active-panel"), activeList: $("active-list"), activeRefresh: $("active-refresh"),
-    activeEmpty: $("active-empty"),
+    activeEmpty: $("active-empty"), announcer: $("announcer"),
+    noticesButton: $("notices-button"), noticesBadge: $("notices-badge"), noticesPanel: $("notices-panel"),
+    noticesList: $("notices-list"), noticesEmpty: $("notices-empty"),
+    soundToggle: $("sound-toggle"), desktopToggle: $("desktop-toggle"),
   };
 
   var socket = null;
@@ -261,6 +324,10 @@
   var panes = new Map();   // conversation id -> pane
   var selected = null;
   var awaitingAccept = null;  // focus moves to a pane only when the operator just accepted it
+  var guests = 0;             // "Visitor 1, 2, 3…": tabs this operator can tell apart
+  var knownQueue = null;      // the queue's ids at the last push, to hear who is new
+  var baseTitle = document.title;
+  var unreadNotices = 0;
 
   /* ---- helpers ---- */
   function fmt(text, values) {
@@ -368,6 +435,92 @@
     if (kind !== "urgent") setTimeout(function () { box.remove(); }, 12000);
   }
 
+  /* ---- new work is felt: title, sound, desktop notice, screen reader ---- */
+  function pref(name) { try { return localStorage.getItem("console." + name) === "1"; } catch (e) { return false; } }
+  function setPref(name, on) { try { localStorage.setItem("console." + name, on ? "1" : "0"); } catch (e) { /* private mode */ } }
+
+  function updateTitle() {
+    var unread = 0;
+    panes.forEach(function (pane) { if (!pane.badge.hidden) unread += 1; });
+    var n = queueItems.length + unread;
+    document.title = (n ? "(" + n + ") " : "") + baseTitle;
+  }
+
+  var audio = null;
+  function chime() {
+    if (!pref("sound")) return;
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.35);
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.35);
+    } catch (e) { /* no audio on this device */ }
+  }
+
+  // Never any message text in a desktop notice: only that something is waiting.
+  function desktopNotice(text) {
+    if (!pref("desktop") || !document.hidden || !("Notification" in window)) return;
+    if (Notification.permission !== "granted") return;
+    try { new Notification(baseTitle, { body: text, tag: "helpline-console" }); } catch (e) { /* not allowed */ }
+  }
+
+  function announce(text) {
+    els.announcer.textContent = "";
+    // A change of text is what screen readers hear; clear first so a repeat is heard too.
+    setTimeout(function () { els.announcer.textContent = text; }, 50);
+  }
+
+  function setupToggles() {
+    els.soundToggle.checked = pref("sound");
+    els.desktopToggle.checked = pref("desktop") && "Notification" in window && Notification.permission === "granted";
+    els.soundToggle.addEventListener("change", function () {
+      setPref("sound", els.soundToggle.checked);
+      if (els.soundToggle.checked) chime();
+    });
+    els.desktopToggle.addEventListener("change", function () {
+      if (!els.desktopToggle.checked || !("Notification" in window)) { setPref("desktop", false); return; }
+      Notification.requestPermission().then(function (answer) {
+        var granted = answer === "granted";
+        setPref("desktop", granted);
+        els.desktopToggle.checked = granted;
+      });
+    });
+  }
+
+  /* ---- notifications list (news about cases: never over the composer) ---- */
+  function addNotice(text, link) {
+    var li = el("li", "notice-item");
+    li.appendChild(el("time", "at", timeLabel()));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", null, text));
+    if (link && link.href) {
+      li.appendChild(document.createTextNode(" "));
+      var a = el("a", null, link.text);
+      a.href = link.href;
+      li.appendChild(a);
+    }
+    els.noticesList.insertBefore(li, els.noticesList.firstChild);
+    els.noticesEmpty.hidden = true;
+    if (els.noticesPanel.hidden) {
+      unreadNotices += 1;
+      els.noticesBadge.textContent = String(unreadNotices);
+      els.noticesBadge.hidden = false;
+    }
+    announce(text);
+  }
+
+  function escalationText(frame) {
+    var names = frame.agency_names || {};
+    var agency = names[lang] || frame.agency || "";
+    var template = T.escalationNotice[frame.notice_code];
+    var text = template ? fmt(template, { agency: agency }) : (frame.notice || "");
+    return text + (frame.reference ? " (" + fmt(T.caseRef, { ref: frame.reference }) + ")" : "");
+  }
+
   /* ---- queue ---- */
   // A list row of a conversation: channel, where from, risk. Never any message text.
   function listItem(item) {
@@ -407,6 +560,9 @@
       meta.appendChild(wait);
       if (item.age_group) meta.appendChild(el("span", null, item.age_group));
       if (item.language && item.language !== "vi") meta.appendChild(el("span", null, item.language.toUpperCase()));
+      if (item.danger) meta.appendChild(el("span", "flag danger-flag", T.dangerFlag));
+      if (item.left_message) meta.appendChild(el("span", "flag", T.leftMessage));
+      if (item.returning) meta.appendChild(el("span", "flag", T.returningFlag));
       if (item.overflow) meta.appendChild(el("span", "flag", T.overflow));
       if (item.transferred) meta.appendChild(el("span", "flag", T.transferredIn));
       li.appendChild(meta);
@@ -424,6 +580,17 @@
     els.queueCount.textContent = String(queueItems.length);
     els.queueEmpty.hidden = queueItems.length > 0;
     tickWaits();
+    var ids = queueItems.map(function (item) { return item.conversation; });
+    var arrived = knownQueue === null ? [] : ids.filter(function (id) { return knownQueue.indexOf(id) < 0; });
+    if (knownQueue === null || arrived.length || ids.length !== knownQueue.length) {
+      announce(fmt(T.queueAnnounce, { n: ids.length }) + (arrived.length ? " " + T.newContact : ""));
+    }
+    if (arrived.length) {
+      chime();
+      desktopNotice(T.newContact);
+    }
+    knownQueue = ids;
+    updateTitle();
   }
 
   function tickWaits() {
@@ -457,10 +624,14 @@
       callAlert: node.querySelector(".call-alert"), callNotice: node.querySelector(".call-notice"),
       reconnect: node.querySelector(".reconnect"),
       monitorBanner: node.querySelector(".monitor-banner"), monitor: false,
+      dangerBanner: node.querySelector(".danger-banner"), handoverBanner: node.querySelector(".handover-banner"),
+      earlierBox: node.querySelector(".earlier"), earlierButton: node.querySelector(".earlier-button"),
+      earlierList: node.querySelector(".earlier-list"), earlierLog: node.querySelector(".earlier-log"),
+      transferNote: node.querySelector(".transfer-note"),
     };
     node.id = "pane-" + id;
     pane.endButton.dataset.label = pane.endButton.textContent;
-    node.querySelector(".title").textContent = describe(info) + (info.age_group ? " · " + info.age_group : "");
+    node.querySelector(".title").textContent = fmt(T.guest, { n: guests + 1 }) + " · " + describe(info) + (info.age_group ? " · " + info.age_group : "");
     pane.log.setAttribute("aria-label", describe(info));
 
     var tab = el("button", "tab");
@@ -469,13 +640,15 @@
     tab.setAttribute("role", "tab");
     tab.setAttribute("aria-controls", node.id);
     tab.appendChild(icon(info.channel || "webchat"));
-    // Several chats from the same province need telling apart at a glance.
-    pane.tabLabel = el("span", "tab-label", provinceName(info.province, info.channel) + " · " + id.slice(0, 4));
+    // Several chats at once need telling apart at a glance: a number, the age band, the risk colour.
+    guests += 1;
+    pane.guest = fmt(T.guest, { n: guests });
+    pane.tabLabel = el("span", "tab-label", pane.guest + (info.age_group ? " · " + info.age_group : ""));
     tab.appendChild(pane.tabLabel);
     pane.badge = el("span", "badge", "");
     pane.badge.hidden = true;
     tab.appendChild(pane.badge);
-    tab.addEventListener("click", function () { select(id, true); });
+    tab.addEventListener("click", function (event) { select(id, event.detail > 0); });
     tab.addEventListener("keydown", onTabKey);
     node.setAttribute("aria-labelledby", tab.id);
     pane.tab = tab;
@@ -512,13 +685,14 @@
       event.preventDefault();
       var code = pane.transferSelect.value;
       if (!code || !window.confirm(T.confirmTransfer)) return;
-      send({ type: "transfer", conversation: id, hotline: code });
+      send({ type: "transfer", conversation: id, hotline: code, note: pane.transferNote.value.trim() });
     });
     pane.endButton.addEventListener("click", function () {
       if (pane.monitor) { send({ type: "unmonitor", conversation: id }); return; }
       if (pane.state !== "active") { closePane(id); return; }
       if (window.confirm(T.confirmEnd)) send({ type: "end", conversation: id });
     });
+    pane.earlierButton.addEventListener("click", function () { send({ type: "earlier", conversation: id }); });
     pane.cannedSelect.addEventListener("change", function () {
       var chosen = canned.filter(function (c) { return String(c.id) === pane.cannedSelect.value; })[0];
       pane.cannedSelect.value = "";
@@ -737,8 +911,9 @@
     else if (event.key === "End") next = tabs[tabs.length - 1];
     if (!next) return;
     event.preventDefault();
+    // Arrow keys move between tabs and stay on them; Enter or a click goes to the reply box.
+    select(next.id.slice(4), false);
     next.focus();
-    next.click();
   }
 
   function closePane(id) {
@@ -755,7 +930,18 @@
   function applyInfo(pane, info) {
     Object.keys(info).forEach(function (key) { if (info[key] !== undefined) pane.info[key] = info[key]; });
     if (info.risk !== undefined && document.activeElement !== pane.riskSelect) pane.riskSelect.value = info.risk || "";
-    pane.tab.classList.toggle("risk-high", info.risk === "high" || info.risk === "imminent");
+    if (info.risk !== undefined) {
+      ["low", "medium", "high", "imminent"].forEach(function (risk) { pane.tab.classList.toggle("tab-risk-" + risk, info.risk === risk); });
+      pane.tab.classList.toggle("risk-high", info.risk === "high" || info.risk === "imminent");
+    }
+    if (info.danger) showDanger(pane, false);
+    if (info.returning) pane.earlierBox.hidden = pane.monitor;
+    if (info.handover_note) {
+      pane.handoverBanner.textContent = "";
+      pane.handoverBanner.appendChild(el("strong", null, fmt(T.handover, { h: hotlineName(info.transferred_from) || "" }) + " "));
+      pane.handoverBanner.appendChild(document.createTextNode(info.handover_note));
+      pane.handoverBanner.hidden = false;
+    }
     if (info.case_url) showCase(pane, { url: info.case_url, reference: info.case_reference || String(info["case"]) });
     if (info.youth_connected !== undefined && !pane.phone) setYouth(pane, info.youth_connected);
     if (info.state) setState(pane, info.state, info.reason);
@@ -795,6 +981,45 @@
     if (reason === "quick_exit") showQuickExit(pane);
     hideTyping(pane);
     updateLoad();
+  }
+
+  function showDanger(pane, fresh) {
+    pane.dangerBanner.textContent = fmt(T.dangerNow, { who: pane.guest });
+    pane.dangerBanner.hidden = false;
+    pane.tab.classList.add("danger");
+    if (fresh) {
+      toast(fmt(T.dangerNow, { who: pane.guest }), "urgent");
+      chime();
+      desktopNotice(T.dangerFlag);
+    }
+  }
+
+  function showEarlier(pane, items) {
+    pane.earlierList.textContent = "";
+    if (!items.length) pane.earlierList.appendChild(el("li", null, T.earlierNone));
+    items.forEach(function (item) {
+      var li = el("li");
+      var date = new Date(item.started_at).toLocaleDateString(lang === "en" ? "en-GB" : "vi-VN");
+      li.appendChild(el("span", null, fmt(T.earlierItem, { date: date, channel: T[item.channel] || item.channel, hotline: hotlineName(item.hotline) })
+        + (item.case_reference ? " · " + item.case_reference : "")));
+      var read = el("button", "link", T.read);
+      read.type = "button";
+      read.addEventListener("click", function () { send({ type: "earlier", conversation: pane.id, open: item.conversation }); });
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(read);
+      pane.earlierList.appendChild(li);
+    });
+  }
+
+  function showEarlierHistory(pane, frame) {
+    var log = pane.earlierLog;
+    log.textContent = "";
+    var date = new Date(frame.earlier.started_at).toLocaleDateString(lang === "en" ? "en-GB" : "vi-VN");
+    log.setAttribute("aria-label", fmt(T.earlierOf, { date: date }));
+    (frame.messages || []).forEach(function (message) {
+      log.appendChild(bubble(message.sender, message.body, message.at, false));
+    });
+    log.hidden = false;
   }
 
   function showQuickExit(pane) {
@@ -849,8 +1074,14 @@
       hideTyping(pane);
       if (selected !== pane.id || document.hidden) {
         pane.badge.textContent = T.unread;
-        pane.badge.hidden = selected === pane.id;
+        pane.badge.hidden = selected === pane.id && !document.hidden;
+        if (pane.live) {
+          chime();
+          desktopNotice(fmt(T.newMessage, { who: pane.guest }));
+          announce(fmt(T.newMessage, { who: pane.guest }));
+        }
       }
+      updateTitle();
     }
     if (follow || selected !== pane.id) pane.log.scrollTop = pane.log.scrollHeight;
   }
@@ -1129,6 +1360,15 @@
       case "monitored":
         if (pane) showMonitored(pane, frame);
         break;
+      case "danger":
+        if (pane) showDanger(pane, true);
+        break;
+      case "earlier":
+        if (pane) showEarlier(pane, frame.items || []);
+        break;
+      case "earlier_history":
+        if (pane) showEarlierHistory(pane, frame);
+        break;
       case "active":
         renderActive(frame.items);
         break;
@@ -1177,8 +1417,7 @@
         onError(frame, pane);
         break;
       case "escalation":
-        toast(fmt(T.escalation, { ref: frame.reference, agency: frame.agency, state: frame.state })
-          + (frame.detail ? " — " + frame.detail : ""), "urgent",
+        addNotice(escalationText(frame),
           frame["case"] ? { href: config.caseUrlTemplate.replace("/0/", "/" + frame["case"] + "/"), text: frame.reference } : null);
         break;
       case "call_error":
@@ -1226,6 +1465,8 @@
     if (!pane) pane = createPane(frame);
     applyInfo(pane, frame);
     (frame.messages || []).forEach(function (message) { addMessage(pane, message); });
+    // The history is read; from now on a youth message is news worth a sound.
+    pane.live = true;
     var queued = els.queue.querySelector('li[data-conversation="' + frame.conversation + '"]');
     if (queued) queued.remove();
     if (fresh && (selected === null || !panes.get(selected))) select(frame.conversation, false);
@@ -1242,6 +1483,7 @@
     els.activeList.textContent = "";
     (items || []).forEach(function (item) {
       var li = listItem(item);
+      li.dataset.conversation = item.conversation;
       var meta = el("div", "qi-meta");
       meta.appendChild(el("span", null, item.operator));
       var since = Date.parse(item.answered_at);
@@ -1326,6 +1568,21 @@
   }
 
   if (els.activeRefresh) els.activeRefresh.addEventListener("click", function () { send({ type: "active" }); });
+  els.noticesButton.addEventListener("click", function () {
+    var open = els.noticesPanel.hidden;
+    els.noticesPanel.hidden = !open;
+    els.noticesButton.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      unreadNotices = 0;
+      els.noticesBadge.hidden = true;
+    }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !selected || !panes.get(selected)) return;
+    panes.get(selected).badge.hidden = true;
+    updateTitle();
+  });
+  setupToggles();
   els.presence.addEventListener("click", function () {
     send({ type: "presence", status: presence === "available" ? "away" : "available" });
   });

@@ -4,6 +4,7 @@ The youth's websockets are routed through the test (SwitchableNetwork) so a
 lost network can be cut and restored at a known moment, without sleeps.
 """
 
+import json
 import re
 
 import pytest
@@ -246,17 +247,98 @@ def test_it_shows_escalation_answers_and_notices_pushed_to_the_console(login_as)
 
     sockets[0].send(
         '{"type":"escalation","case":42,"reference":"HN-2026-000042","agency":"A05",'
-        '"state":"acknowledged","detail":"<b>Đã tiếp nhận</b>"}'
+        '"agency_names":{"vi":"<b>A05</b>","en":"A05 (en)"},"state":"acknowledged",'
+        '"notice":"A05 acknowledged","notice_code":"acknowledge"}'
     )
     sockets[0].send('{"type":"sms_failed","notice":"Tin nhắn SMS không gửi được."}')
 
-    toasts = operator.locator(".toast")
-    expect(toasts).to_have_count(2)
-    expect(toasts.nth(0)).to_contain_text("HN-2026-000042")
-    expect(toasts.nth(0)).to_contain_text("<b>Đã tiếp nhận</b>")
-    expect(toasts.nth(0).get_by_role("link", name="HN-2026-000042")).to_have_attribute(
+    # News about a case goes to the notifications list, in the operator's language, as text.
+    badge = operator.locator("#notices-badge")
+    expect(badge).to_have_text("1")
+    operator.get_by_role("button", name=re.compile("Thông báo")).click()
+    notice = operator.locator("#notices-list li").first
+    expect(notice).to_contain_text("<b>A05</b> đã tiếp nhận yêu cầu chuyển tuyến.")
+    expect(notice).to_contain_text("HN-2026-000042")
+    expect(notice.get_by_role("link", name="HN-2026-000042")).to_have_attribute(
         "href", "/cases/42/"
     )
-    expect(toasts.nth(1)).to_contain_text("Tin nhắn SMS không gửi được.")
-    toasts.nth(1).get_by_role("button", name="Đóng thông báo").click()
+    expect(badge).to_be_hidden()
+    # Other pushed notices still show as a toast, which can be dismissed.
+    toasts = operator.locator(".toast")
     expect(toasts).to_have_count(1)
+    expect(toasts.first).to_contain_text("Tin nhắn SMS không gửi được.")
+    toasts.first.get_by_role("button", name="Đóng thông báo").click()
+    expect(toasts).to_have_count(0)
+
+
+class SentFrames:
+    """The JSON frames the page sends on its chat sockets, in order."""
+
+    def __init__(self, page: Page):
+        self.frames: list[dict] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket) -> None:
+        if CHAT_SOCKET.search(socket.url):
+            socket.on("framesent", lambda payload: self.frames.append(json.loads(payload)))
+
+    def of_type(self, frame_type: str) -> list[dict]:
+        return [frame for frame in self.frames if frame.get("type") == frame_type]
+
+
+def test_it_chats_in_english_and_leaves_no_cookie_after_quick_exit(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    context = new_context(**PHONE)
+    youth = context.new_page()
+    sent = SentFrames(youth)
+    youth.goto("/chat/")
+    assert context.cookies() == []
+
+    youth.get_by_role("button", name="English").click()
+    expect(youth.get_by_role("heading", level=1)).to_have_text("You are not alone.")
+    assert youth.evaluate("document.documentElement.lang") == "en"
+    expect(youth.get_by_label("Your age")).to_be_visible()
+    expect(youth.get_by_role("button", name="Tiếng Việt")).to_have_attribute("lang", "vi")
+
+    youth.get_by_role("button", name="Start chatting").click()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+    assert sent.of_type("start")[0]["language"] == "en"
+    youth.get_by_label("Your message").fill("Someone keeps messaging me.")
+    youth.get_by_role("button", name="Send", exact=True).click()
+    expect(youth.locator("#log li.me[data-seq]")).to_have_count(1)
+    pane = accept(operator, conversation_id(youth))
+    operator_says(pane, "Hello, I am here.")
+    expect(youth.locator("#log li.them .body")).to_have_text(["Hello, I am here."])
+
+    # A reload keeps the choice and resumes in it; the page was still rendered in Vietnamese.
+    youth.reload()
+    expect(youth.locator("#chat-title")).to_have_text("Chat")
+    expect(youth.locator("#log li[data-seq]:not(.system)")).to_have_count(2)
+    assert sent.of_type("resume")[-1]["language"] == "en"
+    assert context.cookies() == []
+
+    youth.get_by_role("button", name="Quick exit").click()
+
+    youth.wait_for_url(re.compile(r"/healthz$"))
+    assert context.cookies() == []
+    assert youth.evaluate("sessionStorage.length + localStorage.length") == 0
+    expect(pane.locator(".quick-exit-banner")).to_be_visible()
+
+
+def test_it_switches_back_to_vietnamese_mid_chat_and_resumes_in_it(new_context):
+    context = new_context(**PHONE)
+    youth = context.new_page()
+    sent = SentFrames(youth)
+    youth.goto("/chat/")
+    youth.get_by_role("button", name="English").click()
+    youth.get_by_role("button", name="Start chatting").click()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+
+    youth.get_by_role("button", name="Tiếng Việt").click()
+
+    expect(youth.get_by_role("button", name="Thoát nhanh")).to_be_visible()
+    expect(youth.locator("#status")).to_have_class(re.compile(r"\bwaiting\b"))
+    assert sent.of_type("resume")[-1]["language"] == "vi"
+    composer = youth.get_by_label("Tin nhắn của bạn")
+    expect(composer).to_have_attribute("placeholder", "Viết tin nhắn…")
+    assert context.cookies() == []

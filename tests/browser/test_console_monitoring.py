@@ -30,7 +30,9 @@ def test_a_supervisor_monitors_a_chat_from_the_console_and_the_operator_is_told(
     active = supervisor.locator("#active-panel")
     expect(active).to_be_visible()
     supervisor.locator("#active-refresh").click()
-    watch = active.get_by_role("button", name=re.compile("Theo dõi cuộc trao đổi.*op_central"))
+    watch = active.locator(f'li[data-conversation="{conversation}"]').get_by_role(
+        "button", name=re.compile("Theo dõi cuộc trao đổi.*op_central")
+    )
     watch.click()
 
     pane = supervisor.locator(f"#pane-{conversation}")
@@ -45,3 +47,4 @@ def test_a_supervisor_monitors_a_chat_from_the_console_and_the_operator_is_told(
     pane.get_by_role("button", name="Dừng theo dõi").click()
     expect(pane).to_have_count(0)
     expect(operator_pane.locator(".monitor-banner")).to_contain_text("đã dừng theo dõi")
+    youth.get_by_role("button", name="Thoát nhanh").click()

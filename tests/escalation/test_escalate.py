@@ -231,9 +231,12 @@ def test_it_pushes_the_new_escalation_to_the_case_staff_consoles_and_the_agency(
         "reference": case.reference,
         "escalation": escalation.pk,
         "agency": a05.name_vi,
+        # Both names and a code: each console says it in its own operator's language.
+        "agency_names": {"vi": a05.name_vi, "en": a05.name_en},
         "state": "sent",
         "state_label": "Đã gửi",
         "notice": f"Đã gửi yêu cầu chuyển tuyến tới {a05.name_vi}.",
+        "notice_code": "send",
     }
     assert staff.drain() == [{"type": "console.push", "frame": frame}] * 2
     assert central.drain() == [{"type": "console.push", "frame": frame}]

@@ -14,6 +14,7 @@ from tests.escalation.helpers import escalate
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
+HOST = (b"host", b"127.0.0.1")
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
@@ -24,7 +25,7 @@ def session_cookie(user) -> str:
 
 
 async def liaison_socket(user=None, *, expect_queue=True):
-    headers = [ORIGIN]
+    headers = [HOST, ORIGIN]
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
@@ -67,6 +68,7 @@ async def test_it_refuses_a_foreign_origin(liaison_a05):
         application,
         "/ws/liaison/",
         headers=[
+            HOST,
             (b"origin", b"https://evil.example"),
             (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
         ],

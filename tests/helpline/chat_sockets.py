@@ -9,6 +9,9 @@ from django.test import Client
 
 from config.asgi import application
 
+# A browser's handshake names the site it was opened on (Host) and the page's origin;
+# sockets are refused unless the two agree (config/origin.py).
+HOST = (b"host", b"127.0.0.1")
 ORIGIN = (b"origin", b"http://127.0.0.1")
 
 
@@ -19,7 +22,7 @@ def session_cookie(user) -> str:
 
 
 async def youth_socket(*, address="10.0.0.1", path="/ws/chat/", connect=True, headers=()):
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    communicator = WebsocketCommunicator(application, path, headers=[HOST, ORIGIN, *headers])
     communicator.scope["client"] = (address, 50000)
     if connect:
         connected, _code = await communicator.connect()
@@ -35,7 +38,7 @@ async def console_socket(user, *, cookies=None, headers=()):
     communicator = WebsocketCommunicator(
         application,
         "/ws/console/",
-        headers=[ORIGIN, (b"cookie", cookie_header.encode()), *headers],
+        headers=[HOST, ORIGIN, (b"cookie", cookie_header.encode()), *headers],
     )
     connected, _code = await communicator.connect()
     assert connected

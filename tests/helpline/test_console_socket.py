@@ -15,6 +15,7 @@ from helpline.conversations import conversation_start, message_post
 from helpline.models import CannedResponse, Conversation, ConversationState, Message
 from helpline.signals import conversation_accepted, operator_message_posted
 from tests.helpline.chat_sockets import (
+    HOST,
     ORIGIN,
     console_socket,
     frames_until_quiet,
@@ -50,7 +51,7 @@ async def test_it_closes_4403_for_anonymous_and_for_people_who_are_not_hotline_s
 
     from config.asgi import application
 
-    anonymous = WebsocketCommunicator(application, "/ws/console/", headers=[ORIGIN])
+    anonymous = WebsocketCommunicator(application, "/ws/console/", headers=[HOST, ORIGIN])
     assert (await anonymous.connect())[0]
     assert await anonymous.receive_output() == {"type": "websocket.close", "code": 4403}
     for user in (liaison_a05, administrator):
@@ -60,7 +61,7 @@ async def test_it_closes_4403_for_anonymous_and_for_people_who_are_not_hotline_s
         socket = WebsocketCommunicator(
             application,
             "/ws/console/",
-            headers=[ORIGIN, (b"cookie", f"sessionid={cookie}".encode())],
+            headers=[HOST, ORIGIN, (b"cookie", f"sessionid={cookie}".encode())],
         )
         assert (await socket.connect())[0]
         assert await socket.receive_output() == {"type": "websocket.close", "code": 4403}

@@ -9,6 +9,9 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
+# Letters that only Vietnamese uses among the languages of these pages.
+VIETNAMESE = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.IGNORECASE)
+
 
 def page_config(response, element_id: str) -> dict:
     match = re.search(
@@ -51,7 +54,7 @@ def test_it_locks_the_chat_page_to_its_own_scripts_and_tells_no_referrer(client)
 def test_it_hands_the_quick_exit_address_from_settings_to_the_page(client):
     config = page_config(client.get("/chat/"), "chat-config")
 
-    assert config == {"quickExitUrl": "https://example.org/weather", "language": "vi"}
+    assert config == {"quickExitUrl": "https://example.org/weather"}
 
 
 def test_it_puts_nothing_personal_in_the_chat_page_url(client):
@@ -61,12 +64,54 @@ def test_it_puts_nothing_personal_in_the_chat_page_url(client):
     assert 'method="get"' not in response.content.decode().lower()
 
 
-def test_it_lets_the_anonymous_young_person_switch_language(client):
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/chat/"})
+def test_it_leaves_no_cookie_from_the_chat_page(client, reference_data):
+    response = client.get("/chat/")
+
+    # Nothing to outlive quick exit on the young person's device: no CSRF token,
+    # no language, no session.
+    assert response.cookies == {}
+    assert client.cookies == {}
+    content = response.content.decode()
+    assert "csrfmiddlewaretoken" not in content
+    assert 'method="post"' not in content.lower()
+
+
+def test_it_renders_the_chat_in_vietnamese_without_a_script(client, reference_data):
+    content = client.get("/chat/").content.decode()
+
+    assert '<html lang="vi">' in content
+    assert "<title>Trò chuyện với tư vấn viên</title>" in content
+    assert 'data-text="welcomeTitle">Bạn không một mình.</h1>' in content
+    assert 'placeholder="Viết tin nhắn…"' in content
+    # The language switch needs the script, so it is hidden until the script shows it.
+    assert '<button type="button" id="lang-switch" class="lang" hidden></button>' in content
+
+
+def test_it_carries_every_text_of_the_chat_page_in_both_languages(client, reference_data):
+    content = client.get("/chat/").content.decode()
+    texts = page_config(client.get("/chat/"), "chat-text")
+
+    assert set(texts) == {"vi", "en"}
+    assert set(texts["vi"]) == set(texts["en"])
+    keys = set(re.findall(r'data-text(?:-placeholder|-aria-label)?="([\w-]+)"', content))
+    assert keys <= set(texts["vi"])
+    assert {"welcomeTitle", "age-under-12", "composerPlaceholder", "log"} <= keys
+    assert texts["vi"]["welcomeTitle"] == "Bạn không một mình."
+    assert texts["en"]["welcomeTitle"] == "You are not alone."
+    assert texts["en"]["age-over-30"] == "Over 30"
+    # Every English text is a translation, not the Vietnamese left as it was.
+    untranslated = [key for key, english in texts["en"].items() if VIETNAMESE.search(english)]
+    assert untranslated == []
+
+
+def test_it_keeps_the_staff_switch_working_with_its_cookie(client, op_hanoi):
+    client.force_login(op_hanoi)
+
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/cases/"})
 
     assert response.status_code == 302
-    assert response["Location"] == "/chat/"
-    assert '<html lang="en">' in client.get("/chat/").content.decode()
+    assert response.cookies["django_language"].value == "en"
+    assert '<html lang="en">' in client.get("/cases/").content.decode()
 
 
 def test_it_sends_anonymous_visitors_of_the_console_to_the_login(client):
