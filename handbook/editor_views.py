@@ -25,30 +25,11 @@ from handbook.services import (
 from handbook.views import help_url
 from helpline.access import role_required
 
-# Staff pages run only this site's scripts and styles, like the public ones.
-EDITOR_CSP = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
-
 central_supervisor_required = role_required("is_central_supervisor")
 
 
 def _field_labels(names: list[str]) -> list[str]:
     return [str(HelpPage._meta.get_field(name).verbose_name) for name in names]
-
-
-def _render(request, template: str, context: dict):
-    response = render(request, template, context)
-    response["Content-Security-Policy"] = EDITOR_CSP
-    return response
 
 
 @central_supervisor_required
@@ -60,7 +41,7 @@ def manage_list(request):
         {"page": page, "public_url": help_url("page", "vi", page.slug)}
         for page in help_pages_editable_by(user=request.user)
     ]
-    return _render(request, "handbook/manage_list.html", {"pages": pages})
+    return render(request, "handbook/manage_list.html", {"pages": pages})
 
 
 @central_supervisor_required
@@ -73,7 +54,7 @@ def manage_create(request):
         page = help_page_create(by=request.user, **form.cleaned_data)
         messages.success(request, _("Đã tạo bản nháp. Trang chỉ hiện công khai khi được đăng."))
         return redirect("handbook:manage_edit", page_id=page.pk)
-    return _render(request, "handbook/manage_form.html", {"form": form, "page": None})
+    return render(request, "handbook/manage_form.html", {"form": form, "page": None})
 
 
 @central_supervisor_required
@@ -106,7 +87,7 @@ def manage_edit(request, page_id: int):
         else:
             messages.success(request, _("Đã lưu trang."))
             return redirect("handbook:manage_edit", page_id=page_id)
-    return _render(
+    return render(
         request, "handbook/manage_form.html", {"form": form, "page": page, "saved": saved}
     )
 
