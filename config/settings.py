@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "cases",
     "escalation",
     "telephony",
+    "handbook",
 ]
 
 MIDDLEWARE = [

@@ -259,7 +259,16 @@ def test_it_switches_to_english_only_when_the_person_chooses_it(client, op_hanoi
 # -- deny by default ---------------------------------------------------------
 
 # The only pages open without a login; any other opt-out must be added here on purpose.
-PUBLIC_ROUTES = ("healthz", "accounts/login/", "i18n/setlang/", "admin/login/", "chat/", "twilio/")
+PUBLIC_ROUTES = (
+    "healthz",
+    "accounts/login/",
+    "i18n/setlang/",
+    "admin/login/",
+    "chat/",
+    "twilio/",
+    # The young people's help pages and their service worker; not help/manage/.
+    "help/",
+)
 
 
 def all_routes(patterns, prefix=""):
