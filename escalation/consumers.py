@@ -8,7 +8,8 @@ through the selector before anything is sent, so a grant revoked a moment ago
 is honoured.
 
 Frames sent:
-- {"type": "queue", "items": [<item>, ...]} on connect and on {"type": "sync"};
+- {"type": "queue", "items": [<item>, ...], "now": <ISO 8601>} on connect and on
+  {"type": "sync"}, with the server's clock, which the page counts the time left on;
 - {"type": "escalation", "item": <item>} when one is new or changed;
 - {"type": "removed", "escalation": <id>} when the agency may no longer see it;
 - {"type": "error", "code": ..., "detail": ...} for a bad frame (the socket stays open).
@@ -39,11 +40,16 @@ class LiaisonQueueConsumer(StaffSocket):
 
     async def open_staff(self) -> bool:
         await self.join(agency_group(self.user.agency_id))
-        await self.send_json({"type": "queue", "items": await _queue(self.user)})
+        await self._send_queue()
         return True
 
+    async def _send_queue(self) -> None:
+        items = await _queue(self.user)
+        now = timezone.now().isoformat(timespec="seconds")
+        await self.send_json({"type": "queue", "items": items, "now": now})
+
     async def on_sync(self, frame) -> None:
-        await self.send_json({"type": "queue", "items": await _queue(self.user)})
+        await self._send_queue()
 
     async def escalation_changed(self, event: dict) -> None:
         """A signal from the agency's group: re-read the escalation as this liaison."""

@@ -12,7 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Gender
 from cases.selectors import case_get_for_user
@@ -32,16 +33,60 @@ from helpline.provinces import province_name
 # The liaison's side.
 
 
-@liaison_required
+def liaison_page(view):
+    """A page for liaisons only, which the browser never keeps.
+
+    Not cached, so that going back after a grant was revoked asks the server
+    again (and gets 404) instead of showing what the agency may no longer see.
+    Like every page, it runs under the site's strict Content-Security-Policy.
+    """
+    return liaison_required(never_cache(view))
+
+
+def _duration_text(seconds: int) -> str:
+    """A duration to the minute, its two largest units: "2 ngày 3 giờ", "3 giờ 12 phút"."""
+    days, rest = divmod(seconds // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [
+        (days, _("%(n)d ngày")),
+        (hours, _("%(n)d giờ")),
+        (minutes, _("%(n)d phút")),
+    ]
+    while units and units[0][0] == 0:
+        units.pop(0)
+    if not units:
+        return _("dưới 1 phút")
+    return " ".join(text % {"n": n} for n, text in units[:2] if n)
+
+
+def time_left_text(deadline: datetime.datetime, now: datetime.datetime) -> str:
+    """How long until the deadline, or how long past it; static/liaison/queue.js says the same."""
+    remaining = (deadline - now).total_seconds()
+    if remaining < 0:
+        return _("Quá hạn %(time)s") % {"time": _duration_text(int(-remaining))}
+    return _("Còn %(time)s") % {"time": _duration_text(int(remaining))}
+
+
+@liaison_page
+@require_GET
 def liaison_queue(request):
     now = timezone.now()
     items = selectors.liaison_queue_items(user=request.user, now=now)
     for item in items:
-        # The page shows the deadline even before its script runs.
-        item["deadline_at"] = (
-            datetime.datetime.fromisoformat(item["deadline"]) if item["deadline"] else None
-        )
-    return render(request, "escalation/queue.html", {"items": items, "now": now})
+        # The page shows the deadline and the time left even before its script runs.
+        if item["deadline"]:
+            item["deadline_at"] = datetime.datetime.fromisoformat(item["deadline"])
+            item["time_left"] = time_left_text(item["deadline_at"], now)
+    # The server's clock, which the script counts down on.
+    context = {"items": items, "server_now": now.isoformat(timespec="seconds"), "tab": "open"}
+    return render(request, "escalation/queue.html", context)
+
+
+@liaison_page
+@require_GET
+def liaison_closed(request):
+    items = selectors.liaison_finished_items(user=request.user, now=timezone.now())
+    return render(request, "escalation/queue_closed.html", {"items": items, "tab": "closed"})
 
 
 # Labels of the disclosure items that are not shared facts.
@@ -128,7 +173,8 @@ def _disclosure_history(records, categories: dict) -> list[dict]:
     return history
 
 
-@liaison_required
+@liaison_page
+@require_GET
 def liaison_escalation_detail(request, escalation_id: int):
     with transaction.atomic():
         escalation = selectors.escalation_get_for_user(
