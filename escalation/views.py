@@ -8,6 +8,7 @@ import datetime
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,31 +174,56 @@ def _disclosure_history(records, categories: dict) -> list[dict]:
     return history
 
 
-@liaison_page
-@require_GET
-def liaison_escalation_detail(request, escalation_id: int):
+def _liaison_escalation(request, escalation_id: int) -> dict:
+    """What the liaison's page shows of one escalation, read and audited in one transaction."""
+    now = timezone.now()
     with transaction.atomic():
+        # The version (state, last change) is read before the content: a change
+        # committed in between makes the page look older than it is, so it is
+        # fetched once more, and never newer than what it shows.
+        item = selectors.liaison_queue_item(user=request.user, escalation_id=escalation_id, now=now)
+        if item is None:
+            raise Http404
         escalation = selectors.escalation_get_for_user(
             user=request.user, escalation_id=escalation_id
         )
         disclosed = selectors.escalation_disclosed(escalation=escalation)
         transcript_shared = SharedItem.TRANSCRIPT in disclosed
         transcript = selectors.escalation_transcript(escalation=escalation, disclosed=disclosed)
+        thread = list(escalation.messages.select_related("author"))
         selectors.escalation_read_audit(
-            escalation=escalation, user=request.user, transcript=transcript_shared
+            escalation=escalation, user=request.user, transcript=transcript_shared, at=now
         )
-    context = {
+    return {
         "escalation": escalation,
+        "item": item,
         "facts": _facts(disclosed, _categories_in(disclosed)),
         "transcript_shared": transcript_shared,
         "transcript": transcript,
-        "thread": escalation.messages.select_related("author"),
+        "thread": thread,
         "transitions": selectors.available_transitions(escalation=escalation, user=request.user),
         "message_form": MessageForm(),
-        "overdue": escalation.is_overdue(now=timezone.now()),
+        "overdue": escalation.is_overdue(now=now),
         "can_message": escalation.state in TALKING_STATES,
     }
+
+
+@liaison_page
+@require_GET
+def liaison_escalation_detail(request, escalation_id: int):
+    context = _liaison_escalation(request, escalation_id)
     return render(request, "escalation/liaison_detail.html", context)
+
+
+@liaison_page
+@require_GET
+def liaison_escalation_live(request, escalation_id: int):
+    """The changing part of the liaison's page, fetched again when the socket says it changed.
+
+    The same door and the same audit as the page: a refresh is a read.
+    """
+    context = _liaison_escalation(request, escalation_id)
+    return render(request, "escalation/_liaison_live.html", context)
 
 
 def _act(request, escalation_id: int, *, redirect_to: str):
