@@ -305,8 +305,8 @@ def liaison_queue_item(*, user, escalation_id: int, now: datetime.datetime) -> d
 
     Whatever its state: the live page of a resolved escalation follows it too.
     """
-    escalation = _with_news(escalations_visible_to(user=user), user=user).filter(pk=escalation_id)
-    found = escalation.first()
+    visible = _with_news(escalations_visible_to(user=user), user=user)
+    found = visible.filter(pk=escalation_id).first()
     return queue_item(found, now=now) if found else None
 
 

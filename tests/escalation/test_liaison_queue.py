@@ -333,6 +333,13 @@ def test_it_shows_no_agency_another_agencys_finished_escalations(client, liaison
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("who", ["op_hanoi", "sup_central", "administrator"])
+def test_it_keeps_everyone_but_liaisons_out_of_the_closed_tab(request, client, finished, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse("liaison:closed")).status_code == 403
+
+
+@pytest.mark.django_db
 def test_it_fills_in_why_existing_grants_were_revoked_from_the_timeline(finished):
     historical = MigrationLoader(connection).project_state(("escalation", "0004_liaison_workspace"))
     historical.apps.get_model("escalation", "Escalation").objects.update(access_revoked_reason="")
