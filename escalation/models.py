@@ -87,6 +87,10 @@ def disclosure_adds(item: str, value, disclosed) -> bool:
     return any(seq > disclosed.get(conversation, 0) for conversation, seq in value.items())
 
 
+# Which deadline an escalation is counted against now (Escalation.next_deadline_kind).
+DEADLINE_LABELS = {"acknowledge": _("Hạn tiếp nhận"), "resolve": _("Hạn giải quyết")}
+
+
 class YouthInformed(models.TextChoices):
     """Whether the young person was told before the escalation, as the notice promises."""
 
@@ -204,6 +208,41 @@ OPEN_STATES = (
 )
 # States in which messages between the hotline and the agency may still be exchanged.
 TALKING_STATES = (*OPEN_STATES, EscalationState.RESOLVED, EscalationState.DECLINED)
+# States in which nothing more is expected of the agency: the queue's "closed / withdrawn" tab.
+FINISHED_STATES = (EscalationState.RESOLVED, EscalationState.DECLINED, EscalationState.WITHDRAWN)
+
+
+class RevokeReason(models.TextChoices):
+    """Why the agency's grant on an escalation was taken away."""
+
+    WITHDRAWN = "withdrawn", _("Tổng đài đã rút lại yêu cầu")
+    CASE_CLOSED = "case_closed", _("Hồ sơ đã đóng")
+
+
+class EndReason(models.TextChoices):
+    """Why an escalation left the agency's open queue, as its "closed / withdrawn" tab says it."""
+
+    RESOLVED = "resolved", _("Cơ quan đã giải quyết")
+    DECLINED = "declined", _("Cơ quan đã từ chối")
+    WITHDRAWN = "withdrawn", _("Tổng đài đã rút lại yêu cầu")
+    CASE_CLOSED = "case_closed", _("Hồ sơ đã đóng")
+
+
+def end_reason_of(state: str, revoke_reason: str) -> str | None:
+    """The EndReason of an escalation in `state` whose grant was revoked for `revoke_reason`.
+
+    A withdrawal is the hotline's unless it came with the case's closing. None
+    while the escalation is open.
+    """
+    if state == EscalationState.RESOLVED:
+        return EndReason.RESOLVED
+    if state == EscalationState.DECLINED:
+        return EndReason.DECLINED
+    if state == EscalationState.WITHDRAWN:
+        if revoke_reason == RevokeReason.CASE_CLOSED:
+            return EndReason.CASE_CLOSED
+        return EndReason.WITHDRAWN
+    return None
 
 
 def is_agency_liaison(escalation: "Escalation", user) -> bool:
@@ -249,8 +288,11 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
     finished_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
     outcome = models.TextField(_("kết quả"), max_length=4000, blank=True)
     decline_reason = models.TextField(_("lý do từ chối"), max_length=4000, blank=True)
-    # Set when the agency's group no longer holds its permissions.
+    # Set when the agency's group no longer holds its permissions, with the reason.
     access_revoked_at = models.DateTimeField(null=True, blank=True)
+    access_revoked_reason = models.CharField(
+        max_length=20, choices=RevokeReason.choices, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -272,13 +314,28 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
         return f"escalation {self.pk}"
 
     @property
+    def next_deadline_kind(self) -> str | None:
+        """Which deadline matters now: "acknowledge" while sent, then "resolve", else None."""
+        if self.state == EscalationState.SENT:
+            return "acknowledge"
+        if self.state in (EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS):
+            return "resolve"
+        return None
+
+    @property
     def next_deadline(self) -> datetime.datetime | None:
         """The deadline that matters now: acknowledgement while sent, then resolution."""
-        if self.state == EscalationState.SENT:
+        kind = self.next_deadline_kind
+        if kind == "acknowledge":
             return self.acknowledge_by
-        if self.state in (EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS):
+        if kind == "resolve":
             return self.resolve_by
         return None
+
+    @property
+    def end_reason(self) -> str | None:
+        """Why it is finished (an EndReason), or None while the agency is still expected to act."""
+        return end_reason_of(self.state, self.access_revoked_reason)
 
     def acknowledgement_overdue(self, *, now: datetime.datetime) -> bool:
         return self.state == EscalationState.SENT and now > self.acknowledge_by
@@ -522,6 +579,31 @@ class EscalationNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for escalation {self.escalation_id}"
+
+
+class EscalationLastOpened(models.Model):
+    """When a liaison last read an escalation: its page, or a live refresh of that page.
+
+    The queue marks an escalation as new to a liaison when something happened on
+    it after this moment. One row per liaison and escalation, moved forward on
+    every read, in the transaction that audits the read.
+    """
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="+")
+    liaison = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["liaison", "escalation"], name="escalation_last_opened_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"escalation {self.escalation_id} last opened by {self.liaison_id}"
 
 
 class EscalationUserObjectPermission(UserObjectPermissionBase):

@@ -8,16 +8,21 @@ Rules:
   cases.selectors.case_get_for_user;
 - nobody else sees any; what a user may not see answers 404;
 - of the case, a liaison is shown only what the escalation's disclosure records
-  hold, with the values they recorded, never the case as it is now.
-Every read of an escalation writes an ESCALATION_VIEWED event on its case.
+  hold, with the values they recorded, never the case as it is now;
+- once the grant is revoked, the agency's "closed / withdrawn" list keeps only
+  the escalation's number, the case reference, its dates and why it ended.
+Every read of an escalation writes an ESCALATION_VIEWED event on its case; a
+liaison's read also moves forward when they last opened it, which the queue
+uses to mark what is new to them.
 """
 
 import datetime
 
 from django.db import models, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from cases.audit import case_event_record, case_events_record
@@ -25,13 +30,21 @@ from cases.models import Case, CaseEvent, Category
 from cases.selectors import case_get_for_user
 from escalation.models import (
     AGENCY_TRANSITIONS,
+    DEADLINE_LABELS,
+    FINISHED_STATES,
     HOTLINE_TRANSITIONS,
+    OPEN_STATES,
     STEP_LABELS,
     TRANSITION_METHODS,
     Agency,
+    DisclosureRecord,
+    EndReason,
     Escalation,
+    EscalationLastOpened,
+    EscalationMessage,
     EscalationState,
     SharedItem,
+    end_reason_of,
 )
 from helpline.models import Conversation, Message
 
@@ -86,8 +99,20 @@ def escalation_get_for_user(
     return escalation
 
 
-def escalation_read_audit(*, escalation: Escalation, user, transcript: bool = False) -> None:
-    """Write one read of an escalation (and of the attached transcript) to the case's timeline."""
+def escalation_read_audit(
+    *,
+    escalation: Escalation,
+    user,
+    transcript: bool = False,
+    at: datetime.datetime | None = None,
+) -> None:
+    """Write one read of an escalation (and of the attached transcript) to the case's timeline.
+
+    A liaison's read also becomes the moment they last opened it. Pass as `at`
+    a time taken before the content was read, so that nothing committed while
+    it was being read counts as seen.
+    """
+    at = at or timezone.now()
     side = "agency" if user.is_liaison else "hotline"
     case_event_record(
         case_id=escalation.case_id,
@@ -95,6 +120,7 @@ def escalation_read_audit(*, escalation: Escalation, user, transcript: bool = Fa
         action=CaseEvent.Action.ESCALATION_VIEWED,
         escalation=escalation.pk,
         side=side,
+        at=at,
     )
     if transcript:
         case_event_record(
@@ -103,6 +129,11 @@ def escalation_read_audit(*, escalation: Escalation, user, transcript: bool = Fa
             action=CaseEvent.Action.TRANSCRIPT_VIEWED,
             escalation=escalation.pk,
             side=side,
+            at=at,
+        )
+    if user.is_liaison:
+        EscalationLastOpened.objects.update_or_create(
+            liaison=user, escalation=escalation, defaults={"at": at}
         )
 
 
@@ -143,8 +174,85 @@ def agencies_for_case(*, case: Case, escalation_type: str | None = None) -> list
     ]
 
 
+# What a queue row is made of: never the summary, the outcome or anything of the case
+# but its reference, so that the queue does not even load what it must not show. (The
+# case's state comes too: its state machine reads it whenever a case is loaded.)
+QUEUE_FIELDS = (
+    "agency_id",
+    "case__reference",
+    "case__state",
+    "type",
+    "urgency",
+    "state",
+    "sent_at",
+    "acknowledge_by",
+    "resolve_by",
+    "acknowledged_at",
+    "finished_at",
+    "access_revoked_at",
+    "access_revoked_reason",
+)
+
+
+def _with_news(queryset: QuerySet[Escalation], *, user) -> QuerySet[Escalation]:
+    """Annotate when each escalation last changed, and when this liaison last opened it.
+
+    The escalation's own rows say when something happened on it: its sending
+    (and resending), acknowledgement and end, its messages and disclosures. Only
+    messages from others count as news to this liaison.
+    """
+    messages = EscalationMessage.objects.filter(escalation=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    disclosures = DisclosureRecord.objects.filter(escalation=OuterRef("pk")).order_by(
+        "-sent_at", "-id"
+    )
+    opened = EscalationLastOpened.objects.filter(escalation=OuterRef("pk"), liaison=user)
+    return (
+        queryset.select_related("case")
+        .only(*QUEUE_FIELDS)
+        .annotate(
+            last_message_at=Subquery(messages.values("created_at")[:1]),
+            last_message_from_others_at=Subquery(
+                messages.exclude(author=user).values("created_at")[:1]
+            ),
+            last_disclosure_at=Subquery(disclosures.values("sent_at")[:1]),
+            last_opened_at=Subquery(opened.values("at")[:1]),
+        )
+    )
+
+
+def _latest(*moments) -> datetime.datetime:
+    return max(moment for moment in moments if moment is not None)
+
+
+def escalation_changed_at(escalation: Escalation) -> datetime.datetime:
+    """When anything the liaison's page shows last changed (from a _with_news queryset)."""
+    return _latest(
+        escalation.sent_at,
+        escalation.acknowledged_at,
+        escalation.finished_at,
+        escalation.last_message_at,
+        escalation.last_disclosure_at,
+    )
+
+
+def escalation_unread(escalation: Escalation) -> bool:
+    """Whether something happened on it, by someone else, since this liaison last opened it."""
+    if escalation.last_opened_at is None:
+        return True
+    news_at = _latest(
+        escalation.sent_at,
+        escalation.acknowledged_at,
+        escalation.finished_at,
+        escalation.last_message_from_others_at,
+        escalation.last_disclosure_at,
+    )
+    return news_at > escalation.last_opened_at
+
+
 def liaison_queue(*, user) -> QuerySet[Escalation]:
-    """The liaison's queue: open escalations by the deadline that matters now, then the rest."""
+    """The liaison's queue: the open escalations, by the deadline that matters now."""
     next_deadline = models.Case(
         models.When(state=EscalationState.SENT, then=models.F("acknowledge_by")),
         models.When(
@@ -155,16 +263,19 @@ def liaison_queue(*, user) -> QuerySet[Escalation]:
         output_field=models.DateTimeField(),
     )
     return (
-        escalations_visible_to(user=user)
-        .select_related("case")
+        _with_news(escalations_visible_to(user=user).filter(state__in=OPEN_STATES), user=user)
         .annotate(due=next_deadline)
         .order_by(models.F("due").asc(nulls_last=True), "-sent_at", "-id")
     )
 
 
 def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
-    """What the queue shows of one escalation: no summary, no messages, no case content."""
+    """What the queue shows of one escalation: no summary, no messages, no case content.
+
+    The escalation comes from a _with_news queryset of the liaison reading it.
+    """
     deadline = escalation.next_deadline
+    kind = escalation.next_deadline_kind
     return {
         "id": escalation.pk,
         "reference": escalation.case.reference,
@@ -175,7 +286,12 @@ def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
         "state": escalation.state,
         "state_label": str(escalation.get_state_display()),
         "deadline": deadline.isoformat() if deadline else None,
+        "deadline_kind": kind,
+        "deadline_label": str(DEADLINE_LABELS[kind]) if kind else "",
         "overdue": escalation.is_overdue(now=now),
+        "unread": escalation_unread(escalation),
+        "changed_at": escalation_changed_at(escalation).isoformat(),
+        "finished": escalation.state in FINISHED_STATES,
         "url": reverse("liaison:detail", args=[escalation.pk]),
     }
 
@@ -185,11 +301,79 @@ def liaison_queue_items(*, user, now: datetime.datetime) -> list[dict]:
 
 
 def liaison_queue_item(*, user, escalation_id: int, now: datetime.datetime) -> dict | None:
-    """The queue row of one escalation if this liaison may still see it, else None."""
-    escalation = (
-        escalations_visible_to(user=user).select_related("case").filter(pk=escalation_id).first()
+    """The queue row of one escalation if this liaison may still see it, else None.
+
+    Whatever its state: the live page of a resolved escalation follows it too.
+    """
+    visible = _with_news(escalations_visible_to(user=user), user=user)
+    found = visible.filter(pk=escalation_id).first()
+    return queue_item(found, now=now) if found else None
+
+
+# How many finished escalations the "closed / withdrawn" tab lists, the latest first.
+FINISHED_SHOWN = 100
+
+
+def liaison_finished_items(*, user, now: datetime.datetime) -> list[dict]:
+    """The agency's finished escalations (resolved, declined, withdrawn), the latest ended first.
+
+    One the agency still holds its grant on is a whole queue row, with why it
+    ended. One whose grant was revoked (withdrawn, or the case closed) is only
+    its number, the case reference, its dates and why it ended: those columns
+    alone are read, never its summary, messages or anything of the case.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_liaison:
+        return []
+    latest_first = (F("finished_at").desc(nulls_last=True), "-id")
+    granted = _with_news(
+        escalations_visible_to(user=user).filter(state__in=FINISHED_STATES), user=user
+    ).order_by(*latest_first)[:FINISHED_SHOWN]
+    rows = [
+        {
+            **queue_item(escalation, now=now),
+            "sent_at": escalation.sent_at,
+            "finished_at": escalation.finished_at,
+            "end_reason": escalation.end_reason,
+            "end_reason_label": str(EndReason(escalation.end_reason).label),
+            "access_ended": False,
+        }
+        for escalation in granted
+    ]
+    revoked = (
+        Escalation.objects.filter(
+            agency_id=user.agency_id,
+            state__in=FINISHED_STATES,
+            access_revoked_at__isnull=False,
+        )
+        .exclude(pk__in=[row["id"] for row in rows])
+        .order_by(*latest_first)
+        .values(
+            "pk",
+            "case__reference",
+            "state",
+            "sent_at",
+            "finished_at",
+            "access_revoked_at",
+            "access_revoked_reason",
+        )[:FINISHED_SHOWN]
     )
-    return queue_item(escalation, now=now) if escalation else None
+    for ended in revoked:
+        reason = end_reason_of(ended["state"], ended["access_revoked_reason"])
+        rows.append(
+            {
+                "id": ended["pk"],
+                "reference": ended["case__reference"],
+                "sent_at": ended["sent_at"],
+                "finished_at": ended["finished_at"],
+                "end_reason": reason,
+                "end_reason_label": str(EndReason(reason).label),
+                "access_ended": True,
+                "access_ended_at": ended["access_revoked_at"],
+            }
+        )
+    never = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    rows.sort(key=lambda row: (row["finished_at"] or never, row["id"]), reverse=True)
+    return rows[:FINISHED_SHOWN]
 
 
 def case_disclosable_values(*, case: Case, items) -> dict:

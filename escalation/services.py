@@ -33,6 +33,7 @@ from escalation.models import (
     EscalationType,
     EscalationUserObjectPermission,
     LegalBasis,
+    RevokeReason,
     SharedItem,
     Urgency,
     YouthInformed,
@@ -58,6 +59,7 @@ SAVED_FIELDS = [
     "outcome",
     "decline_reason",
     "access_revoked_at",
+    "access_revoked_reason",
 ]
 
 
@@ -161,11 +163,14 @@ def escalation_access_grant(*, escalation: Escalation) -> None:
         assign_perm(perm, escalation.agency.group, escalation)
 
 
-def escalation_access_revoke(*, escalation: Escalation, at: datetime.datetime) -> None:
-    """Take away every object permission anyone holds on this escalation."""
+def escalation_access_revoke(
+    *, escalation: Escalation, at: datetime.datetime, reason: RevokeReason
+) -> None:
+    """Take away every object permission anyone holds on this escalation, saying why."""
     EscalationGroupObjectPermission.objects.filter(content_object=escalation).delete()
     EscalationUserObjectPermission.objects.filter(content_object=escalation).delete()
     escalation.access_revoked_at = at
+    escalation.access_revoked_reason = reason
 
 
 def _choice(value: str, choices, message: str) -> str:
@@ -327,7 +332,9 @@ def escalation_transition(
         with transaction.atomic():
             method(**_transition_kwargs(escalation, transition, text, at))
             if transition == "withdraw":
-                escalation_access_revoke(escalation=escalation, at=at)
+                escalation_access_revoke(
+                    escalation=escalation, at=at, reason=RevokeReason.WITHDRAWN
+                )
             escalation.save(update_fields=SAVED_FIELDS)
     except (TransitionNotAllowed, ConcurrentTransition):
         escalation.refresh_from_db()
@@ -482,7 +489,7 @@ def escalations_close_with_case(*, case: Case, user, at: datetime.datetime) -> l
         from_state = escalation.state
         if escalation.state in OPEN_STATES:
             escalation.withdraw(at=at)
-        escalation_access_revoke(escalation=escalation, at=at)
+        escalation_access_revoke(escalation=escalation, at=at, reason=RevokeReason.CASE_CLOSED)
         escalation.save(update_fields=SAVED_FIELDS)
         detail = {"transition": "revoke", "reason": "case_closed"}
         if escalation.state != from_state:

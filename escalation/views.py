@@ -8,11 +8,13 @@ import datetime
 
 from django.contrib import messages
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.models import Gender
 from cases.selectors import case_get_for_user
@@ -32,16 +34,60 @@ from helpline.provinces import province_name
 # The liaison's side.
 
 
-@liaison_required
+def liaison_page(view):
+    """A page for liaisons only, which the browser never keeps.
+
+    Not cached, so that going back after a grant was revoked asks the server
+    again (and gets 404) instead of showing what the agency may no longer see.
+    Like every page, it runs under the site's strict Content-Security-Policy.
+    """
+    return liaison_required(never_cache(view))
+
+
+def _duration_text(seconds: int) -> str:
+    """A duration to the minute, its two largest units: "2 ngày 3 giờ", "3 giờ 12 phút"."""
+    days, rest = divmod(seconds // 60, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [
+        (days, _("%(n)d ngày")),
+        (hours, _("%(n)d giờ")),
+        (minutes, _("%(n)d phút")),
+    ]
+    while units and units[0][0] == 0:
+        units.pop(0)
+    if not units:
+        return _("dưới 1 phút")
+    return " ".join(text % {"n": n} for n, text in units[:2] if n)
+
+
+def time_left_text(deadline: datetime.datetime, now: datetime.datetime) -> str:
+    """How long until the deadline, or how long past it; static/liaison/queue.js says the same."""
+    remaining = (deadline - now).total_seconds()
+    if remaining < 0:
+        return _("Quá hạn %(time)s") % {"time": _duration_text(int(-remaining))}
+    return _("Còn %(time)s") % {"time": _duration_text(int(remaining))}
+
+
+@liaison_page
+@require_GET
 def liaison_queue(request):
     now = timezone.now()
     items = selectors.liaison_queue_items(user=request.user, now=now)
     for item in items:
-        # The page shows the deadline even before its script runs.
-        item["deadline_at"] = (
-            datetime.datetime.fromisoformat(item["deadline"]) if item["deadline"] else None
-        )
-    return render(request, "escalation/queue.html", {"items": items, "now": now})
+        # The page shows the deadline and the time left even before its script runs.
+        if item["deadline"]:
+            item["deadline_at"] = datetime.datetime.fromisoformat(item["deadline"])
+            item["time_left"] = time_left_text(item["deadline_at"], now)
+    # The server's clock, which the script counts down on.
+    context = {"items": items, "server_now": now.isoformat(timespec="seconds"), "tab": "open"}
+    return render(request, "escalation/queue.html", context)
+
+
+@liaison_page
+@require_GET
+def liaison_closed(request):
+    items = selectors.liaison_finished_items(user=request.user, now=timezone.now())
+    return render(request, "escalation/queue_closed.html", {"items": items, "tab": "closed"})
 
 
 # Labels of the disclosure items that are not shared facts.
@@ -128,30 +174,56 @@ def _disclosure_history(records, categories: dict) -> list[dict]:
     return history
 
 
-@liaison_required
-def liaison_escalation_detail(request, escalation_id: int):
+def _liaison_escalation(request, escalation_id: int) -> dict:
+    """What the liaison's page shows of one escalation, read and audited in one transaction."""
+    now = timezone.now()
     with transaction.atomic():
+        # The version (state, last change) is read before the content: a change
+        # committed in between makes the page look older than it is, so it is
+        # fetched once more, and never newer than what it shows.
+        item = selectors.liaison_queue_item(user=request.user, escalation_id=escalation_id, now=now)
+        if item is None:
+            raise Http404
         escalation = selectors.escalation_get_for_user(
             user=request.user, escalation_id=escalation_id
         )
         disclosed = selectors.escalation_disclosed(escalation=escalation)
         transcript_shared = SharedItem.TRANSCRIPT in disclosed
         transcript = selectors.escalation_transcript(escalation=escalation, disclosed=disclosed)
+        thread = list(escalation.messages.select_related("author"))
         selectors.escalation_read_audit(
-            escalation=escalation, user=request.user, transcript=transcript_shared
+            escalation=escalation, user=request.user, transcript=transcript_shared, at=now
         )
-    context = {
+    return {
         "escalation": escalation,
+        "item": item,
         "facts": _facts(disclosed, _categories_in(disclosed)),
         "transcript_shared": transcript_shared,
         "transcript": transcript,
-        "thread": escalation.messages.select_related("author"),
+        "thread": thread,
         "transitions": selectors.available_transitions(escalation=escalation, user=request.user),
         "message_form": MessageForm(),
-        "overdue": escalation.is_overdue(now=timezone.now()),
+        "overdue": escalation.is_overdue(now=now),
         "can_message": escalation.state in TALKING_STATES,
     }
+
+
+@liaison_page
+@require_GET
+def liaison_escalation_detail(request, escalation_id: int):
+    context = _liaison_escalation(request, escalation_id)
     return render(request, "escalation/liaison_detail.html", context)
+
+
+@liaison_page
+@require_GET
+def liaison_escalation_live(request, escalation_id: int):
+    """The changing part of the liaison's page, fetched again when the socket says it changed.
+
+    The same door and the same audit as the page: a refresh is a read.
+    """
+    context = _liaison_escalation(request, escalation_id)
+    return render(request, "escalation/_liaison_live.html", context)
 
 
 def _act(request, escalation_id: int, *, redirect_to: str):

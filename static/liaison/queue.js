@@ -1,22 +1,36 @@
-// The liaison's queue, kept current over ws/liaison/ without reloading.
+// The liaison's queue, kept current over ws/liaison/ without reloading: what is new to
+// this liaison, which deadline is counted and how long is left, counted down to the minute.
 // Everything from the server is written with textContent, never as HTML.
 (function () {
   "use strict";
 
+  // The same words as the server's (escalation/views.py, time_left_text), in both languages.
   var STRINGS = {
     vi: {
-      overdue: "Quá hạn",
+      unread: "Mới",
       live: "Đang cập nhật trực tiếp",
       offline: "Mất kết nối, đang thử lại…",
       forbidden: "Phiên làm việc không còn hiệu lực. Hãy đăng nhập lại.",
-      none: "—"
+      none: "—",
+      left: "Còn {time}",
+      overdueBy: "Quá hạn {time}",
+      days: "{n} ngày",
+      hours: "{n} giờ",
+      minutes: "{n} phút",
+      underMinute: "dưới 1 phút"
     },
     en: {
-      overdue: "Overdue",
+      unread: "New",
       live: "Live updates on",
       offline: "Disconnected, retrying…",
       forbidden: "Your session is no longer valid. Please sign in again.",
-      none: "—"
+      none: "—",
+      left: "{time} left",
+      overdueBy: "Overdue by {time}",
+      days: "{n} d",
+      hours: "{n} h",
+      minutes: "{n} min",
+      underMinute: "under 1 min"
     }
   };
   var lang = (document.documentElement.lang || "vi").slice(0, 2);
@@ -29,6 +43,43 @@
     return;
   }
 
+  // Time left is counted on the server's clock: the page and each queue frame say
+  // what time the server had, and this computer's clock may be off by minutes.
+  var clockOffset = 0;
+  function setServerNow(iso) {
+    var server = iso ? new Date(iso).getTime() : NaN;
+    if (!isNaN(server)) {
+      clockOffset = server - Date.now();
+    }
+  }
+  function serverNow() {
+    return Date.now() + clockOffset;
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (match, key) {
+      return values[key];
+    });
+  }
+
+  // A duration to the minute, its two largest units: "2 ngày 3 giờ", "3 giờ 12 phút".
+  function durationText(seconds) {
+    var minutes = Math.floor(seconds / 60);
+    var units = [
+      [Math.floor(minutes / 1440), t.days],
+      [Math.floor((minutes % 1440) / 60), t.hours],
+      [minutes % 60, t.minutes]
+    ];
+    while (units.length && units[0][0] === 0) {
+      units.shift();
+    }
+    if (!units.length) {
+      return t.underMinute;
+    }
+    return units.slice(0, 2).filter(function (unit) { return unit[0] > 0; })
+      .map(function (unit) { return fill(unit[1], { n: unit[0] }); }).join(" ");
+  }
+
   function formatDeadline(iso) {
     var date = new Date(iso);
     return date.toLocaleString(lang === "en" ? "en-GB" : "vi-VN", {
@@ -36,29 +87,25 @@
     });
   }
 
-  function isOverdue(row) {
-    var deadline = row.getAttribute("data-deadline");
-    return Boolean(deadline) && new Date(deadline).getTime() < Date.now();
-  }
-
-  function fillDeadline(cell, row) {
+  // Overdue is computed from the deadline and the clock, as on the server; never stored.
+  function fillTimeLeft(cell, row) {
     cell.textContent = "";
     var deadline = row.getAttribute("data-deadline");
     if (!deadline) {
       cell.textContent = t.none;
+      row.classList.remove("overdue");
       return;
     }
-    var time = document.createElement("time");
-    time.setAttribute("datetime", deadline);
-    time.textContent = formatDeadline(deadline);
-    cell.appendChild(time);
-    var overdue = isOverdue(row);
+    var remaining = (new Date(deadline).getTime() - serverNow()) / 1000;
+    var overdue = remaining < 0;
     row.classList.toggle("overdue", overdue);
     if (overdue) {
       var mark = document.createElement("strong");
       mark.className = "overdue-mark";
-      mark.textContent = " " + t.overdue;
+      mark.textContent = fill(t.overdueBy, { time: durationText(Math.floor(-remaining)) });
       cell.appendChild(mark);
+    } else {
+      cell.textContent = fill(t.left, { time: durationText(Math.floor(remaining)) });
     }
   }
 
@@ -78,6 +125,14 @@
     link.href = item.url;
     link.textContent = "#" + item.id + " · " + item.reference;
     first.appendChild(link);
+    if (item.unread) {
+      row.classList.add("unread");
+      var mark = document.createElement("span");
+      mark.className = "unread-mark";
+      mark.textContent = t.unread;
+      first.appendChild(document.createTextNode(" "));
+      first.appendChild(mark);
+    }
     row.appendChild(first);
     row.appendChild(cell(item.type_label));
     row.appendChild(cell(item.urgency_label));
@@ -89,12 +144,28 @@
     row.appendChild(stateCell);
     var deadline = document.createElement("td");
     deadline.className = "deadline";
+    if (item.deadline) {
+      var kind = document.createElement("span");
+      kind.className = "deadline-kind";
+      kind.textContent = item.deadline_label;
+      var time = document.createElement("time");
+      time.setAttribute("datetime", item.deadline);
+      time.textContent = formatDeadline(item.deadline);
+      deadline.appendChild(kind);
+      deadline.appendChild(document.createTextNode(" "));
+      deadline.appendChild(time);
+    } else {
+      deadline.textContent = t.none;
+    }
     row.appendChild(deadline);
-    fillDeadline(deadline, row);
+    var timeLeft = document.createElement("td");
+    timeLeft.className = "time-left";
+    row.appendChild(timeLeft);
+    fillTimeLeft(timeLeft, row);
     return row;
   }
 
-  // Open escalations by deadline first, then the finished ones, newest first.
+  // By the deadline counted now; those waiting on the hotline (no deadline) last.
   function sortKey(row) {
     var deadline = row.getAttribute("data-deadline");
     return deadline ? new Date(deadline).getTime() : Number.MAX_SAFE_INTEGER;
@@ -122,15 +193,26 @@
     }
   }
 
-  function upsert(item, fresh) {
+  function remove(id) {
+    var row = findRow(id);
+    if (row) {
+      body.removeChild(row);
+    }
+    refreshEmpty();
+  }
+
+  function upsert(item) {
+    if (item.finished) {
+      // Resolved, declined or withdrawn: it belongs to the other tab now.
+      remove(item.id);
+      return;
+    }
     var old = findRow(item.id);
     var row = buildRow(item);
     if (old) {
       body.removeChild(old);
     }
-    if (fresh) {
-      row.classList.add("fresh");
-    }
+    row.classList.add("fresh");
     placeRow(row);
     refreshEmpty();
   }
@@ -140,14 +222,6 @@
       body.removeChild(body.firstChild);
     }
     items.forEach(function (item) { body.appendChild(buildRow(item)); });
-    refreshEmpty();
-  }
-
-  function remove(id) {
-    var row = findRow(id);
-    if (row) {
-      body.removeChild(row);
-    }
     refreshEmpty();
   }
 
@@ -163,9 +237,10 @@
       var frame;
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "queue") {
+        setServerNow(frame.now);
         replaceAll(frame.items || []);
       } else if (frame.type === "escalation" && frame.item) {
-        upsert(frame.item, true);
+        upsert(frame.item);
       } else if (frame.type === "removed") {
         remove(frame.escalation);
       }
@@ -181,15 +256,16 @@
     });
   }
 
-  // Deadlines pass while the page is open: mark them without a server round trip.
+  // Deadlines come closer and pass while the page is open: count down without a round trip.
   function tick() {
     body.querySelectorAll("tr").forEach(function (row) {
-      var deadlineCell = row.querySelector("td.deadline");
-      if (deadlineCell) { fillDeadline(deadlineCell, row); }
+      var timeLeft = row.querySelector("td.time-left");
+      if (timeLeft) { fillTimeLeft(timeLeft, row); }
     });
   }
 
+  setServerNow(body.getAttribute("data-now"));
   tick();
-  window.setInterval(tick, 30000);
+  window.setInterval(tick, 15000);
   connect();
 })();

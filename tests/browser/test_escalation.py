@@ -1,9 +1,15 @@
-"""An operator escalates a case and the agency's liaison answers, in real Chromium."""
+"""An operator escalates a case and the agency's liaison answers, in real Chromium.
+
+The liaison's queue and page follow the hotline live, without a reload, and
+axe-core finds nothing to fix on them.
+"""
 
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +66,100 @@ def test_it_takes_an_escalation_from_the_case_page_to_the_liaison_and_back(login
 
     operator.reload()
     expect(operator.locator("#escalations .escalation-state")).to_have_text("Đã tiếp nhận")
+
+
+def hotline_page_of_the_escalation(operator: Page) -> str:
+    """The path of the newest escalation's page on the hotline side, from the case page."""
+    return operator.locator("#escalations li[data-escalation] a").first.get_attribute("href")
+
+
+def send_from_the_hotline(operator: Page, text: str) -> None:
+    operator.fill("#id_body", text)
+    operator.get_by_role("button", name="Gửi tin nhắn").click()
+    expect(operator.locator(".escalation-thread")).to_contain_text(text)
+
+
+def test_it_keeps_the_liaisons_page_and_queue_live_and_clean_for_axe(login_as):
+    operator = login_as("op_hanoi")
+    reference = create_case(operator)
+    escalate_to_a05(operator)
+    operator.goto(hotline_page_of_the_escalation(operator))
+
+    liaison = login_as("liaison_a05")
+    liaison.goto("/liaison/")
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    row = liaison.locator("#queue tr", has_text=reference)
+    # Never opened: new to this liaison; the acknowledgement deadline counts, and runs.
+    expect(row.locator(".unread-mark")).to_have_text("Mới")
+    expect(row.locator(".deadline-kind")).to_have_text("Hạn tiếp nhận")
+    expect(row.locator(".time-left")).to_have_text(re.compile(r"^Còn \d+ giờ"))
+    assert axe_violations(liaison) == []
+
+    row.get_by_role("link").click()
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    assert axe_violations(liaison) == []
+    liaison.evaluate("window.stillTheSamePage = true")
+
+    send_from_the_hotline(operator, "Tổng đài bổ sung: em học lớp 9")
+
+    expect(liaison.locator(".escalation-thread")).to_contain_text("Tổng đài bổ sung: em học lớp 9")
+    expect(liaison.locator("#live-status")).to_contain_text("Đã cập nhật lúc")
+    assert liaison.evaluate("window.stillTheSamePage") is True
+
+    # Read live on the page, so not new in the queue; the next message is, at once.
+    liaison.get_by_role("link", name="Về danh sách").click()
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    row = liaison.locator("#queue tr", has_text=reference)
+    expect(row).to_be_visible()
+    expect(row.locator(".unread-mark")).to_have_count(0)
+    liaison.evaluate("window.stillTheSamePage = true")
+
+    send_from_the_hotline(operator, "Tổng đài bổ sung: em đã báo cho mẹ")
+
+    expect(row.locator(".unread-mark")).to_have_text("Mới")
+    assert liaison.evaluate("window.stillTheSamePage") is True
+
+    # Withdrawn while the liaison reads it: the page keeps nothing of it.
+    row.get_by_role("link").click()
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    expect(liaison.get_by_text("Ảnh riêng tư của một học sinh")).to_be_visible()
+    operator.fill("#text-withdraw", "Gửi nhầm cơ quan")
+    operator.get_by_role("button", name="Rút lại yêu cầu").click()
+
+    expect(liaison.locator("#escalation-gone")).to_be_visible()
+    expect(liaison.get_by_text("Ảnh riêng tư của một học sinh")).to_have_count(0)
+    expect(liaison.get_by_text("em đã báo cho mẹ")).to_have_count(0)
+    expect(liaison.locator("#escalation-state")).to_have_count(0)
+    assert axe_violations(liaison) == []
+
+    liaison.get_by_role("link", name="Xem các yêu cầu đã kết thúc / rút lại").click()
+    finished = liaison.locator("#finished tr", has_text=reference)
+    expect(finished).to_contain_text("Tổng đài đã rút lại yêu cầu")
+    expect(finished.get_by_role("link")).to_have_count(0)
+    assert axe_violations(liaison) == []
+
+
+def test_it_counts_down_in_english_once_english_is_chosen(login_as):
+    operator = login_as("op_hanoi")
+    reference = create_case(operator)
+    escalate_to_a05(operator)
+
+    liaison = login_as("liaison_a05")
+    liaison.goto("/liaison/")
+    liaison.get_by_role("button", name="English").click()
+
+    expect(liaison.locator("#live-status")).to_have_text("Live updates on")
+    row = liaison.locator("#queue tr", has_text=reference)
+    expect(row.locator(".unread-mark")).to_have_text("New")
+    expect(row.locator(".deadline-kind")).to_have_text("Acknowledge by")
+    expect(row.locator(".state")).to_have_text("Sent")
+    expect(row.locator(".time-left")).to_have_text(re.compile(r"^\d+ h( \d+ min)? left$"))
+    # The rows the socket sends are English too.
+    liaison.evaluate("window.stillTheSamePage = true")
+    operator.goto(hotline_page_of_the_escalation(operator))
+    send_from_the_hotline(operator, "Tổng đài bổ sung")
+    expect(row).to_have_class(re.compile(r"\bfresh\b"))
+    expect(row.locator(".time-left")).to_have_text(re.compile(r"left$"))
+    expect(row.locator(".deadline-kind")).to_have_text("Acknowledge by")
+    assert liaison.evaluate("window.stillTheSamePage") is True
+    assert axe_violations(liaison) == []

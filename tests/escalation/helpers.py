@@ -1,11 +1,15 @@
-"""Shared helpers for the escalation tests: a case escalated the usual way."""
+"""Shared helpers for the escalation tests: a case escalated the usual way, the liaison socket."""
 
 import datetime
 import zoneinfo
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
 
+from config.asgi import application
 from escalation.models import Agency, Escalation
 from escalation.services import escalation_create
 
@@ -62,3 +66,52 @@ class GroupListener:
         import asyncio
 
         return await asyncio.wait_for(self.layer.receive(self.channel), timeout=0.05)
+
+
+# A browser's handshake names the site it was opened on (Host) and the page's origin;
+# sockets are refused unless the two agree (config/origin.py).
+HOST = (b"host", b"127.0.0.1")
+ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def liaison_socket(user=None, *, expect_queue=True, language=None):
+    """ws/liaison/ through the full ASGI app, as `user`, with the queue it sends first read.
+
+    `language` is what the staff pages' switch would have set in its cookie.
+    """
+    headers = [HOST, ORIGIN]
+    cookies = {}
+    if user is not None:
+        cookies[settings.SESSION_COOKIE_NAME] = await sync_to_async(session_cookie)(user)
+    if language is not None:
+        cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    if cookies:
+        jar = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        headers.append((b"cookie", jar.encode()))
+    communicator = WebsocketCommunicator(application, "/ws/liaison/", headers=headers)
+    connected, _code = await communicator.connect()
+    assert connected
+    if expect_queue:
+        communicator.queue = await communicator.receive_json_from()
+        assert communicator.queue["type"] == "queue"
+    return communicator
+
+
+async def closed_with(communicator) -> int:
+    message = await communicator.receive_output(timeout=2)
+    assert message["type"] == "websocket.close", message
+    return message["code"]
+
+
+async def quiet(communicator) -> list[dict]:
+    """Every frame that arrives before the socket stays quiet for 0.3 s."""
+    frames = []
+    while not await communicator.receive_nothing(timeout=0.3):
+        frames.append(await communicator.receive_json_from())
+    return frames

@@ -6,50 +6,19 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from config.asgi import application
 from escalation.services import escalation_transition
-from tests.escalation.helpers import escalate
+from tests.escalation.helpers import (
+    HOST,
+    closed_with,
+    escalate,
+    liaison_socket,
+    quiet,
+    session_cookie,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
-
-HOST = (b"host", b"127.0.0.1")
-ORIGIN = (b"origin", b"http://127.0.0.1")
-
-
-def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-async def liaison_socket(user=None, *, expect_queue=True):
-    headers = [HOST, ORIGIN]
-    if user is not None:
-        cookie = await sync_to_async(session_cookie)(user)
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    communicator = WebsocketCommunicator(application, "/ws/liaison/", headers=headers)
-    connected, _code = await communicator.connect()
-    assert connected
-    if expect_queue:
-        communicator.queue = await communicator.receive_json_from()
-        assert communicator.queue["type"] == "queue"
-    return communicator
-
-
-async def closed_with(communicator) -> int:
-    message = await communicator.receive_output(timeout=2)
-    assert message["type"] == "websocket.close", message
-    return message["code"]
-
-
-async def quiet(communicator) -> list[dict]:
-    frames = []
-    while not await communicator.receive_nothing(timeout=0.3):
-        frames.append(await communicator.receive_json_from())
-    return frames
-
 
 escalate_async = database_sync_to_async(escalate)
 transition_async = database_sync_to_async(escalation_transition)
@@ -111,7 +80,8 @@ async def test_it_sends_each_agency_its_own_queue_and_its_own_news(
         "escalation": escalation.pk,
     }
     await a05.send_json_to({"type": "sync"})
-    assert await a05.receive_json_from(timeout=2) == {"type": "queue", "items": []}
+    synced = await a05.receive_json_from(timeout=2)
+    assert (synced["type"], synced["items"]) == ("queue", [])
     for socket in (a05, b111):
         await socket.disconnect()
 

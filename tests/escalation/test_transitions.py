@@ -249,6 +249,10 @@ def test_it_orders_the_liaison_queue_by_deadline_and_marks_overdue_ones(
     slow = escalate(make_case(by=op_hanoi), by=op_hanoi, urgency="72h", at=T0)
     urgent = escalate(make_case(by=op_hanoi), by=op_hanoi, urgency="immediate", at=T0)
     medium = escalate(make_case(by=op_hanoi), by=op_hanoi, urgency="24h", at=T0)
+    returned = escalate(make_case(by=op_hanoi), by=op_hanoi, urgency="immediate", at=T0)
+    escalation_transition(
+        user=liaison_a05, escalation_id=returned.pk, transition="return", text="Thiếu địa chỉ"
+    )
     done = escalate(make_case(by=op_hanoi), by=op_hanoi, urgency="immediate", at=T0)
     escalation_transition(
         user=liaison_a05, escalation_id=done.pk, transition="decline", text="Không thuộc thẩm quyền"
@@ -257,8 +261,10 @@ def test_it_orders_the_liaison_queue_by_deadline_and_marks_overdue_ones(
 
     items = liaison_queue_items(user=liaison_a05, now=now)
 
-    assert [item["id"] for item in items] == [urgent.pk, medium.pk, slow.pk, done.pk]
+    # Open ones only, by the deadline counted now; the declined one has its own tab.
+    assert [item["id"] for item in items] == [urgent.pk, medium.pk, slow.pk, returned.pk]
     assert [item["overdue"] for item in items] == [True, False, False, False]
+    assert [item["deadline_kind"] for item in items] == ["acknowledge"] * 3 + [None]
     assert items[-1]["deadline"] is None
     assert set(items[0]) == {
         "id",
@@ -270,7 +276,12 @@ def test_it_orders_the_liaison_queue_by_deadline_and_marks_overdue_ones(
         "state",
         "state_label",
         "deadline",
+        "deadline_kind",
+        "deadline_label",
         "overdue",
+        "unread",
+        "changed_at",
+        "finished",
         "url",
     }
 
