@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "escalation",
     "telephony",
     "handbook",
+    "reports",
 ]
 
 MIDDLEWARE = [
