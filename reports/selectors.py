@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseState, Category
 from escalation.models import Agency, Escalation, EscalationState
-from helpline.models import ContactRecord, Hotline, SurveyResponse
+from helpline.models import ContactRecord, Hotline, Role, SurveyResponse, User
 from reports.models import WeeklyReport
 from reports.periods import Period
 from reports.report import ALL
@@ -160,3 +160,22 @@ def weekly_reports_visible_to(*, user, scope: ReportScope) -> QuerySet:
     if not any(allowed.code == scope.code for allowed in report_scopes_for(user=user)):
         return WeeklyReport.objects.none()
     return WeeklyReport.objects.filter(scope=scope.code)
+
+
+def weekly_report_scopes() -> list[ReportScope]:
+    """The scopes the worker makes a weekly report for: ALL (central), then every province."""
+    provinces = Hotline.objects.filter(is_central=False)
+    return [_all_scope(), *(_hotline_scope(hotline) for hotline in provinces)]
+
+
+def report_supervisors(*, scope: ReportScope) -> list[User]:
+    """Who is told about a scope's report: its hotline's active supervisors, central's for ALL."""
+    supervisors = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
+    if scope.is_all:
+        return list(supervisors.filter(hotline__is_central=True))
+    return list(supervisors.filter(hotline_id=scope.hotline_id))
+
+
+def weekly_report_scopes_made(*, week_start: datetime.date) -> set[str]:
+    """The scopes whose weekly report for this week already exists (for the worker)."""
+    return set(WeeklyReport.objects.filter(week_start=week_start).values_list("scope", flat=True))
