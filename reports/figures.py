@@ -163,10 +163,18 @@ def _periodic_report(*, kind, scope, period, now) -> Report:
         _cases_by_risk(scope=scope, period=period),
         _escalations_by_agency(escalations, now=now),
         _escalations_by_choice(
-            escalations, "type", EscalationType.choices, _("Yêu cầu chuyển tuyến theo loại")
+            escalations,
+            "type",
+            EscalationType.choices,
+            _("Yêu cầu chuyển tuyến theo loại"),
+            _("Loại yêu cầu"),
         ),
         _escalations_by_choice(
-            escalations, "urgency", Urgency.choices, _("Yêu cầu chuyển tuyến theo mức khẩn cấp")
+            escalations,
+            "urgency",
+            Urgency.choices,
+            _("Yêu cầu chuyển tuyến theo mức khẩn cấp"),
+            _("Mức khẩn cấp"),
         ),
         _escalation_deadlines(escalations, now=now),
         _survey_answers(selectors.surveys_in(scope=scope, period=period)),
@@ -271,7 +279,7 @@ COMPARED_COUNTS = (
     ("abandoned", gettext_lazy("Lượt bỏ đi trước khi được trả lời")),
     ("in_danger", gettext_lazy("Lượt liên hệ có nguy hiểm tức thời")),
     ("cases_opened", gettext_lazy("Hồ sơ mở mới")),
-    ("cases_closed", gettext_lazy("Hồ sơ đã đóng")),
+    ("cases_closed", gettext_lazy("Hồ sơ được đóng")),
     ("escalations", gettext_lazy("Yêu cầu chuyển tuyến đã gửi")),
 )
 COMPARED_SERVICE = (
@@ -530,12 +538,12 @@ def _escalations_by_agency(escalations, *, now) -> Table:
     )
 
 
-def _escalations_by_choice(escalations, field: str, choices, title: str) -> Table:
+def _escalations_by_choice(escalations, field: str, choices, title: str, label: str) -> Table:
     rows = _choice_rows(count_by(escalations, field), choices)
     return Table(
         key=f"escalations_by_{field}",
         title=title,
-        columns=[_("Phân loại"), _("Đã gửi")],
+        columns=[label, _("Đã gửi")],
         rows=_with_total(rows),
         total_row=True,
     )
@@ -547,8 +555,8 @@ def _escalation_deadlines(escalations, *, now) -> Table:
     )
     rows = []
     for label, within, late in (
-        (_("Tiếp nhận"), counted["ack_within"], counted["ack_late"]),
-        (_("Giải quyết"), counted["resolve_within"], counted["resolve_late"]),
+        (_("Thời hạn tiếp nhận"), counted["ack_within"], counted["ack_late"]),
+        (_("Thời hạn giải quyết"), counted["resolve_within"], counted["resolve_late"]),
     ):
         rows.append([str(label), within + late, within, _rate(within, within + late)])
     return Table(

@@ -285,13 +285,13 @@ def test_it_counts_escalations_by_agency_type_and_urgency_with_their_deadlines(q
 
     deadlines = {row[0]: row[1:] for row in report.table("escalation_deadlines").rows}
     within, late = sum(map(_ack_within, drawn)), sum(map(_ack_late, drawn))
-    assert deadlines["Tiếp nhận"] == [
+    assert deadlines["Thời hạn tiếp nhận"] == [
         within + late,
         within,
         round(100 * within / (within + late), 1),
     ]
     within, late = sum(map(_resolve_within, drawn)), sum(map(_resolve_late, drawn))
-    assert deadlines["Giải quyết"] == [
+    assert deadlines["Thời hạn giải quyết"] == [
         within + late,
         within,
         round(100 * within / (within + late), 1),
