@@ -183,7 +183,9 @@ def report_dataset(
     hotline_ids = dict(Hotline.objects.filter(code__in=hotlines).values_list("code", "pk"))
     data = ReportDataset()
     _contacts(data, rng, _Clock(rng, start, end, margin_days), hotline_ids, contacts)
-    made_cases = _cases(data, rng, _Clock(rng, start, end, margin_days), hotline_ids, by, cases)
+    made_cases = _cases(
+        data, rng, _Clock(rng, start, end, margin_days), hotline_ids, by, cases, seed=seed
+    )
     _escalations(data, rng, _Clock(rng, start, end, margin_days), made_cases, by, escalations, now)
     _surveys(data, rng, _Clock(rng, start, end, margin_days), hotline_ids, surveys)
     return data
@@ -243,7 +245,7 @@ def _contacts(data, rng, clock, hotline_ids, how_many) -> None:
     ContactRecord.categories.through.objects.bulk_create(links)
 
 
-def _cases(data, rng, clock, hotline_ids, by, how_many) -> list[tuple[Case, str]]:
+def _cases(data, rng, clock, hotline_ids, by, how_many, *, seed) -> list[tuple[Case, str]]:
     made = []
     for index in range(how_many):
         hotline = rng.choice(list(hotline_ids))
@@ -255,7 +257,8 @@ def _cases(data, rng, clock, hotline_ids, by, how_many) -> list[tuple[Case, str]
         risk = rng.choice(Risk.values)
         data.cases.append(DrawnCase(hotline, risk, created_at, closed_at))
         case = Case(
-            reference=f"RPT-{hotline}-{index:05d}",
+            # Unique across datasets of different seeds written in one test.
+            reference=f"RPT{seed}-{hotline}-{index:05d}",
             hotline_id=hotline_ids[hotline],
             state=state,
             risk=risk,

@@ -364,3 +364,19 @@ def test_it_refuses_a_period_that_ends_before_it_starts_or_an_unknown_kind(refer
         build("01", kind="flash")
     with pytest.raises(ReportRequestError):
         build("01", kind="yearly", start=datetime.date(2020, 1, 1), end=datetime.date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("kind", ["quarterly", "weekly"])
+def test_it_asks_the_database_as_many_questions_for_many_contacts_as_for_few(
+    op_hanoi, django_assert_max_num_queries, kind
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    report_dataset(seed=1, by=op_hanoi, start=Q1_START, end=Q1_END, contacts=20, cases=5, now=NOW)
+    with CaptureQueriesContext(connection) as few:
+        build(ALL, kind=kind)
+    report_dataset(seed=2, by=op_hanoi, start=Q1_START, end=Q1_END, contacts=400, now=NOW)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        build(ALL, kind=kind)
