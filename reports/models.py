@@ -40,7 +40,7 @@ class WeeklyReport(models.Model):
 
     The row records that the report exists and that its supervisors were told;
     the figures are not stored but built again from the data whenever it is
-    opened (reports/figures.py), so a page and an export of it always agree and
+    opened (reports/figures/), so a page and an export of it always agree and
     a wrap-up written late is counted. One per scope and week, whatever the
     worker does.
     """

@@ -1,6 +1,6 @@
 """What a report is, whatever shows it: the page, CSV, XLSX or .docx.
 
-A report is built once (reports/figures.py) into these plain objects and every
+A report is built once (reports/figures/) into these plain objects and every
 output reads them, so a table on the page and in every export hold the same
 figures. Reports count; they never hold content, names, numbers or references.
 """

@@ -5,8 +5,8 @@ a central supervisor reads every hotline at once (ALL, with a per-province
 breakdown) or any one of them. Anyone else reads none. A scope the user may not
 read is missing (404), like one that does not exist.
 
-The querysets below are the only place, with reports/figures.py, where reports
-read other apps' models, and they hold no content: figures.py only counts them.
+The querysets below are the only place, with reports/figures/, where reports
+read other apps' models, and they hold no content: the figures only count them.
 """
 
 import datetime
