@@ -316,6 +316,7 @@ def test_it_shows_the_incident_pages_in_english_after_the_switch(
         reverse("incidents:create"),
         reverse("incidents:detail", args=[incident.pk]),
         reverse("incidents:flash", args=[incident.pk]),
+        reverse("board:board"),
     ):
         page = client.get(url).content.decode()
         assert '<html lang="en">' in page, url
