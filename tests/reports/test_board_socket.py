@@ -211,3 +211,20 @@ async def test_it_shares_one_read_among_the_boards_waiting_for_it():
     assert reads == ["shared-test", "shared-test"]
     assert {read.version for read in together} == {"1"}
     assert {read.version for read in burst} == {"2"} and already_read.version == "2"
+
+
+async def test_it_refuses_a_handshake_from_another_origin(sup_central):
+    cookie = await sync_to_async(session_cookie)(sup_central)
+    communicator = WebsocketCommunicator(
+        application,
+        "/ws/board/",
+        headers=[
+            HOST,
+            (b"origin", b"http://evil.example"),
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+        ],
+    )
+
+    connected, _code = await communicator.connect()
+
+    assert not connected
