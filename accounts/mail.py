@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,6 +13,9 @@ from django.utils.translation import override
 
 def set_password_link(user) -> str:
     """Django's password-reset link for this account, on the site's public address."""
+    if not settings.PUBLIC_BASE_URL:
+        # A link without the site's address would be no link at all.
+        raise ImproperlyConfigured("PUBLIC_BASE_URL must be set to send enrolment links")
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})

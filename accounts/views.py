@@ -26,14 +26,14 @@ from accounts.second_factor import (
 QR_CSP = {"img-src": ["data:"]}
 
 
-def _next_path(request, default: str = "") -> str:
-    """The local path to go on to after this step, or default when it is missing or not ours."""
+def _next_path(request, default: str | None = None) -> str:
+    """The local path to go on to after this step, or default (home) when missing or not ours."""
     candidate = request.POST.get("next") or request.GET.get("next") or ""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return default or reverse("home")
+    return reverse("home") if default is None else default
 
 
 def _key_groups(device) -> str:
