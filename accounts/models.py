@@ -40,6 +40,7 @@ class AccountAction(models.TextChoices):
     )
     UNLOCKED = "unlocked", _("Mở khoá đăng nhập")
     ENROLMENT_LINK_SENT = "enrolment_link_sent", _("Gửi liên kết kích hoạt tài khoản")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Xoá thiết bị xác thực hai bước")
 
 
 class AccountEvent(models.Model):

@@ -78,6 +78,24 @@ def second_factor_enrol(*, user: User, device_id: int, token: str) -> tuple[TOTP
 
 
 @transaction.atomic
+def second_factor_reset(*, user_id: int) -> User:
+    """Forget an account's app and recovery codes and end its sessions (a lost phone).
+
+    Only whoever runs the server does this, from a command: the next login
+    enrols a new app. Recorded with no actor.
+    """
+    account = User.objects.select_for_update().get(pk=user_id)
+    TOTPDevice.objects.filter(user=account).delete()
+    StaticDevice.objects.filter(user=account).delete()
+    keys = list(StaffSession.objects.filter(user=account).values_list("session_key", flat=True))
+    _sessions_end(user_id=account.pk, session_keys=keys)
+    account_event_record(
+        actor=None, account_id=account.pk, action=AccountAction.SECOND_FACTOR_RESET
+    )
+    return account
+
+
+@transaction.atomic
 def recovery_codes_replace(*, user: User) -> list[str]:
     """New recovery codes for an enrolled account; the old ones stop working."""
     if not second_factor_enrolled(user):

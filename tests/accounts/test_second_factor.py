@@ -233,3 +233,23 @@ def test_it_fails_the_deploy_check_when_the_second_factor_or_throttling_is_off(
         change["AUTHENTICATION_BACKENDS"] = settings.AUTHENTICATION_BACKENDS[1:]
     with override_settings(**change):
         assert [error.id for error in second_factor_enforced_check()] == [error_id]
+
+
+def test_it_forgets_a_lost_phone_from_the_command_and_enrols_again_at_the_next_login(
+    client, op_hanoi
+):
+    from django.core.management import call_command
+
+    staff_login(client, op_hanoi)
+    StaticDevice.objects.create(user=op_hanoi, name="recovery", confirmed=True)
+
+    call_command("second_factor_reset", "op_hanoi")
+
+    assert not TOTPDevice.objects.filter(user=op_hanoi).exists()
+    assert not StaticDevice.objects.filter(user=op_hanoi).exists()
+    assert client.get("/cases/")["Location"].startswith("/accounts/login/")
+    client.force_login(op_hanoi)
+    assert client.get("/cases/")["Location"].startswith("/accounts/enrol/")
+    assert AccountEvent.objects.filter(
+        account=op_hanoi, actor=None, action=AccountAction.SECOND_FACTOR_RESET
+    ).exists()
