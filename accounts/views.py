@@ -1,5 +1,7 @@
 """The steps of signing in after the password, re-authentication, sessions and lockouts."""
 
+from urllib.parse import urlencode
+
 import segno
 from csp.decorators import csp_update
 from django.contrib import messages
@@ -54,7 +56,7 @@ def verify(request):
     if second_factor_verified(user=user, session=request.session):
         return redirect(next_path)
     if not second_factor_enrolled(user):
-        return redirect(f"{reverse('accounts:enrol')}?next={next_path}")
+        return redirect(f"{reverse('accounts:enrol')}?{urlencode({'next': next_path})}")
     failed = False
     if request.method == "POST":
         device = services.second_factor_check(user=user, token=request.POST.get("code", ""))
@@ -75,7 +77,7 @@ def enrol(request):
     user = request.user
     next_path = _next_path(request)
     if second_factor_enrolled(user) or second_factor_exempt(user):
-        return redirect(f"{reverse('accounts:verify')}?next={next_path}")
+        return redirect(f"{reverse('accounts:verify')}?{urlencode({'next': next_path})}")
     device = services.totp_device_for_enrolment(user=user)
     error = ""
     if request.method == "POST":
