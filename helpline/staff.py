@@ -321,7 +321,7 @@ def _apply(proposal: StaffChangeRequest) -> User:
             full_name=proposal.full_name,
             email=proposal.email,
         )
-    target = User.objects.select_for_update().select_related("hotline", "agency")
+    target = User.objects.select_for_update(of=("self",)).select_related("hotline", "agency")
     target = target.get(pk=proposal.target_id)
     before = (proposal.before_role, proposal.before_hotline_code, proposal.before_agency_code)
     if _scope_codes(target) != before:

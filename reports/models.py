@@ -33,3 +33,27 @@ class ReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.kind} {self.scope} {self.start}..{self.end}"
+
+
+class WeeklyReport(models.Model):
+    """The weekly situation report the worker made for one scope and week.
+
+    The row records that the report exists and that its supervisors were told;
+    the figures are not stored but built again from the data whenever it is
+    opened (reports/figures/), so a page and an export of it always agree and
+    a wrap-up written late is counted. One per scope and week, whatever the
+    worker does.
+    """
+
+    scope = models.CharField(max_length=4)
+    week_start = models.DateField()
+    generated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-week_start", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "week_start"], name="weekly_report_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"weekly {self.scope} {self.week_start}"

@@ -242,7 +242,11 @@ def callback_claim(*, user, callback_id, at: datetime.datetime | None = None) ->
     if callback.state == CallbackState.CLAIMED:
         if callback.claimed_by_id == user.pk:
             return callback  # a second click on the same button
-        raise CallbackAlreadyClaimed(claimed_by=callback.claimed_by)
+        # Read the winner afresh: on PostgreSQL a row lock that waited for the winner
+        # re-reads the locked row but not the rows joined to it, which still show
+        # nobody.
+        winner = CallbackRequest.objects.select_related("claimed_by").get(pk=callback.pk)
+        raise CallbackAlreadyClaimed(claimed_by=winner.claimed_by)
     if callback.state != CallbackState.REQUESTED:
         raise CallbackClosed()
     try:
