@@ -13,8 +13,9 @@ suppressed):
    (below), more counts of 5 or more are hidden, shown as "×": the fewest, then the smallest, that
    put it on a cycle of hidden cells that can move. Zeros and totals are never chosen. In
    particular no row or column is left with exactly one hidden cell.
-3. **Derived values** (floats, such as shares and rates, and negative numbers, such as changes) in
-   a row with a hidden count are shown as "×", since they are computed from that row's counts.
+3. **Derived values** in a row with a hidden count are shown as "×", since they are computed from
+   that row's counts: the table's last `Table.derived_columns` columns (a change against the
+   previous period, a share), and any float or negative number elsewhere.
 
 What the reader is assumed to know: every visible cell; every row's and every column's total,
 whether the table shows it (a total row, `Table.total_row`, or a last column that holds the sum of
@@ -32,12 +33,11 @@ Picking "the next smallest cell in the row" instead fails: a 5 beside a 1 can on
 could only shrink to 0, and the reader knows it is 1.
 
 Limits: each table is protected on its own; a count shown in one table and hidden in another is
-the builder's to avoid. Every int of 0 or more in a table that counts people is read as a count
-that adds up along its row and its column: a change between periods belongs there as a float (a
-percentage) or a negative number, which the row rule hides; a rise given as a positive int would be
-taken for one more count. A count that no cycle can free (a 3 among zeros in a column whose total is
-known) stays "<5" and is as safe as that total. Report notes are text and are not searched for
-figures; charts are pictures of the same figures, so the copy carries none.
+the builder's to avoid, and so is a rate in a table that counts no one whose numerator is a small
+count of another table. Every int of 0 or more outside the derived columns is read as a count that
+adds up along its row and its column. A count that no cycle can free (a 3 among zeros in a column
+whose total is known) stays "<5" and is as safe as that total. Report notes are text and are not
+searched for figures; charts are pictures of the same figures, so the copy carries none.
 tests/reports/test_suppression.py attacks crafted tables with a solver that tries every value the
 markers allow.
 """
@@ -77,7 +77,9 @@ def table_suppressed(table: Table) -> Table:
     copy = dataclasses.replace(table, columns=list(table.columns), rows=rows)
     if not table.counts_people or any(cell in MARKERS for row in rows for cell in row[1:]):
         return copy
-    network = _Network(rows, total_row=table.total_row and bool(rows))
+    network = _Network(
+        rows, total_row=table.total_row and bool(rows), derived_columns=table.derived_columns
+    )
     network.protect()
     for (row, column), marker in network.markers().items():
         rows[row][column] = marker
@@ -99,14 +101,15 @@ class _Network:
     line has a single cell) is the GROUND node, bound by nothing.
     """
 
-    def __init__(self, rows: list[list], *, total_row: bool):
+    def __init__(self, rows: list[list], *, total_row: bool, derived_columns: int = 0):
         self.rows = rows
         body = range(len(rows) - 1) if total_row else range(len(rows))
         width = max((len(row) for row in rows), default=1)
+        self.derived = range(max(width - derived_columns, 1), width)
         count_columns = [
             column
             for column in range(1, width)
-            if any(_is_count(_cell(row, column)) for row in rows)
+            if column not in self.derived and any(_is_count(_cell(row, column)) for row in rows)
         ]
         total_column = _total_column(rows, count_columns)
         parts = [column for column in count_columns if column != total_column]
@@ -276,7 +279,7 @@ class _Network:
         rows_with_hidden = {row for row, _column in marked}
         for row in rows_with_hidden:
             for column, value in enumerate(self.rows[row][1:], start=1):
-                if _is_derived(value):
+                if _is_derived(value) or (column in self.derived and value is not None):
                     marked[(row, column)] = HIDDEN
         return marked
 

@@ -296,6 +296,30 @@ def test_it_hides_the_shares_and_changes_of_a_row_with_a_hidden_count():
     assert published.rows[2] == ["c", HIDDEN, HIDDEN, HIDDEN]
 
 
+def test_it_hides_the_columns_the_builder_marks_as_derived_in_a_row_with_a_hidden_count():
+    # A rise of 2 is an int like a count; the builder says the last two columns are derived.
+    comparison = table(
+        [
+            ["Lượt liên hệ", 212, 180, 32, 17.8],
+            ["Lượt có nguy hiểm tức thời", 3, 1, 2, 200.0],
+            ["Hồ sơ mở mới", 40, 35, 5, 14.3],
+            ["Yêu cầu chuyển tuyến", 9, 6, 3, 50.0],
+        ],
+        derived_columns=2,
+    )
+
+    published = table_suppressed(comparison)
+
+    assert published.rows[1] == ["Lượt có nguy hiểm tức thời", SMALL, SMALL, HIDDEN, HIDDEN]
+    assert published.rows[0] == ["Lượt liên hệ", 212, 180, 32, 17.8]
+    # Without its derived columns the table is an ordinary one, and gives nothing away.
+    counts_only = table([row[:3] for row in comparison.rows])
+    assert attack(counts_only, table([row[:3] for row in published.rows])) == {}
+    for row in published.rows:
+        if SMALL in row[1:3] or HIDDEN in row[1:3]:
+            assert row[3:] == [HIDDEN, HIDDEN], row
+
+
 def test_it_changes_nothing_the_second_time():
     crafted = table([["a", 1, 5, 30], ["b", 20, 22, 40], ["c", 9, 18, 12]])
     rates = table([["x", 2.5, 3]], counts_people=False)
