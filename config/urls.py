@@ -38,6 +38,8 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),
+    path("board/", include("reports.urls_board")),
+    path("reports/incidents/", include("reports.urls_incidents")),
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),

@@ -1469,6 +1469,7 @@
           els.activePanel.hidden = false;
           send({ type: "active" });
         }
+        if (frame.supervisor) monitorFromHash();
         setPresence(frame.presence);
         updateLoad();
         break;
@@ -1647,6 +1648,18 @@
     });
     els.activeEmpty.hidden = (items || []).length > 0;
   }
+
+  // The supervisors' board links a conversation as /console/#monitor=<id>: watching it is the
+  // same recorded "monitor" action as the button above, asked for once the console said hello.
+  function monitorFromHash() {
+    var match = /^#monitor=([0-9a-f-]{36})$/i.exec(location.hash);
+    if (!match) return;
+    history.replaceState(null, "", location.pathname + location.search);
+    if (panes.has(match[1])) { select(match[1], false); return; }
+    awaitingAccept = match[1];
+    send({ type: "monitor", conversation: match[1] });
+  }
+  window.addEventListener("hashchange", function () { if (isOpen()) monitorFromHash(); });
 
   function onMonitoring(frame) {
     var pane = panes.get(frame.conversation);
