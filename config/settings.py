@@ -348,6 +348,41 @@ if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:
     # Phone numbers would otherwise have nowhere safe to go; refuse to start.
     raise ImproperlyConfigured("PHONE_ENCRYPTION_KEY must be set when TWILIO_AUTH_TOKEN is set")
 
+
+# The .docx report (reports/exports/docx_export.py), laid out as Decree 30/2020/NĐ-CP asks. Each
+# setting holds lines separated by "|". In every line, {province} stands for the province as the
+# union writes it ("TP. HÀ NỘI", "TỈNH TUYÊN QUANG") and {place} for its name ("Hà Nội"); reports
+# of the central hotline or of every hotline use the CENTRAL settings.
+def _docx_lines(name: str, default: str) -> list[str]:
+    lines = [line.strip() for line in env_str(name, default).split("|") if line.strip()]
+    try:
+        for line in lines:
+            line.format(province="", place="")
+    except (KeyError, IndexError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} may use only {{province}} and {{place}} between braces"
+        ) from None
+    return lines
+
+
+REPORT_DOCX_ISSUER_LINES = _docx_lines(
+    "REPORT_DOCX_ISSUER_LINES", "BAN CHẤP HÀNH ĐOÀN {province}|BAN THƯỜNG VỤ|***"
+)
+REPORT_DOCX_CENTRAL_ISSUER_LINES = _docx_lines(
+    "REPORT_DOCX_CENTRAL_ISSUER_LINES", "BAN CHẤP HÀNH TRUNG ƯƠNG|***"
+)
+# The right-hand block: the union's heading by default; the national motto for a state body is
+# "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|Độc lập - Tự do - Hạnh phúc". The last line is underlined.
+REPORT_DOCX_MOTTO_LINES = _docx_lines("REPORT_DOCX_MOTTO_LINES", "ĐOÀN TNCS HỒ CHÍ MINH")
+# The symbol after the number: "Số:     -BC/TĐTN".
+REPORT_DOCX_SYMBOL = env_str("REPORT_DOCX_SYMBOL", "TĐTN")
+REPORT_DOCX_CENTRAL_SYMBOL = env_str("REPORT_DOCX_CENTRAL_SYMBOL", "TWĐTN")
+REPORT_DOCX_CENTRAL_PLACE = env_str("REPORT_DOCX_CENTRAL_PLACE", "Hà Nội")
+REPORT_DOCX_SIGNER_LINES = _docx_lines("REPORT_DOCX_SIGNER_LINES", "TM. BAN THƯỜNG VỤ|BÍ THƯ")
+REPORT_DOCX_RECIPIENT_LINES = _docx_lines(
+    "REPORT_DOCX_RECIPIENT_LINES", "- Ban Bí thư Trung ương Đoàn (để báo cáo);|- Lưu: VP."
+)
+
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:
     from config.sentry import init_sentry

@@ -18,6 +18,7 @@ from reports.board import LIST_LIMIT, board_scope_for_user, board_snapshot
 from reports.incidents import incident_case_link, incident_close
 from reports.report import ALL
 from tests.escalation.helpers import escalate
+from tests.logins import staff_login
 from tests.reports.incident_helpers import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -272,13 +273,13 @@ def test_it_cuts_long_lists_but_counts_everything(settings, op_hanoi):
 
 @pytest.mark.parametrize("who", ["op_hanoi", "liaison_a05", "administrator"])
 def test_it_refuses_the_board_page_to_anyone_but_supervisors(request, client, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
 
     assert client.get(reverse("board:board")).status_code == 403
 
 
 def test_it_serves_the_board_page_as_a_shell_for_its_socket(client, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.get(reverse("board:board"))
     page = response.content.decode()

@@ -17,6 +17,7 @@ from reports.incidents import incident_case_link, incident_case_unlink
 from reports.models import IncidentCase, ReportEvent
 from reports.report import ALL
 from tests.escalation.helpers import escalate
+from tests.logins import staff_login
 from tests.reports.incident_helpers import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -191,7 +192,7 @@ def test_it_refuses_the_report_of_an_incident_out_of_sight(sup_hanoi, sup_centra
 
 
 def test_it_shows_the_flash_page_and_records_the_read(client, incident, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     page = client.get(reverse("incidents:flash", args=[incident.pk])).content.decode()
 

@@ -20,6 +20,7 @@ from reports.incidents import (
     incident_close,
 )
 from reports.models import Incident, IncidentCase, IncidentState
+from tests.logins import staff_login
 from tests.reports.incident_helpers import open_incident
 
 pytestmark = pytest.mark.django_db
@@ -200,14 +201,14 @@ def incident_urls(incident_id: int) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("who", ["op_hanoi", "op_central", "liaison_a05", "administrator"])
 def test_it_refuses_every_incident_page_to_anyone_but_supervisors(request, client, incidents, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
 
     for method, url in incident_urls(incidents["hanoi"].pk):
         assert getattr(client, method)(url, {"reference": "HN-2026-000001"}).status_code == 403, url
 
 
 def test_it_answers_404_on_every_page_of_an_incident_out_of_sight(client, incidents, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     for method, url in incident_urls(incidents["central_hue"].pk)[2:]:
         assert getattr(client, method)(url, {"reference": "HN-2026-000001"}).status_code == 404, url
@@ -215,7 +216,7 @@ def test_it_answers_404_on_every_page_of_an_incident_out_of_sight(client, incide
 
 
 def test_it_lists_on_the_page_only_what_the_supervisor_sees(client, incidents, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     page = client.get(reverse("incidents:list")).content.decode()
 
@@ -224,7 +225,7 @@ def test_it_lists_on_the_page_only_what_the_supervisor_sees(client, incidents, s
 
 
 def test_it_says_on_the_form_that_no_childs_details_belong_there(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     page = client.get(reverse("incidents:create")).content.decode()
 
@@ -235,7 +236,7 @@ def test_it_says_on_the_form_that_no_childs_details_belong_there(client, sup_han
 
 
 def test_it_opens_an_incident_from_the_form(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     response = client.post(
         reverse("incidents:create"),
@@ -262,7 +263,7 @@ def test_it_opens_an_incident_from_the_form(client, sup_hanoi):
 def test_it_links_unlinks_and_closes_from_the_detail_page(client, sup_hanoi, op_hanoi, make_case):
     case = make_case(by=op_hanoi)
     incident = open_incident(by=sup_hanoi)
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     detail = reverse("incidents:detail", args=[incident.pk])
 
     client.post(reverse("incidents:link", args=[incident.pk]), {"reference": case.reference})
@@ -283,7 +284,7 @@ def test_it_names_only_the_linked_cases_the_reader_may_see(
     incident = open_incident(by=sup_central, provinces=["01", "46"])
     for case in (hanoi_case, hue_case):
         incident_case_link(user=sup_central, incident_id=incident.pk, reference=case.reference)
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
 
@@ -303,7 +304,7 @@ def test_it_shows_the_incident_pages_in_english_after_the_switch(
     incident_case_link(
         user=sup_hanoi, incident_id=incident.pk, reference=make_case(by=op_hanoi).reference
     )
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     switch_to_english(client, reverse("incidents:list"))
     data = (
         sup_hanoi.get_full_name(),
