@@ -246,6 +246,10 @@ class CaseEvent(models.Model):
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
         PHONE_REVEALED = "phone_revealed", _("Xem số điện thoại")
+        ONLINE_ITEM = "online_item", _("Dấu vết trên mạng")
+        EVIDENCE = "evidence", _("Tệp bằng chứng")
+        EVIDENCE_SHOWN = "evidence_shown", _("Xem tệp bằng chứng")
+        TAKEDOWN = "takedown", _("Yêu cầu gỡ bỏ nội dung")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
+from harms.youth_uploads import chat_upload
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
@@ -26,6 +27,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("chat/", helpline_pages.chat, name="chat"),
+    path("chat/upload/", chat_upload, name="chat_upload"),
     path("console/", helpline_pages.console, name="console"),
     path(
         "cases/<int:case_id>/transcript/",
@@ -39,6 +41,7 @@ urlpatterns = [
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),
     path("help/", include("handbook.urls")),
+    path("harms/", include("harms.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]
