@@ -226,3 +226,13 @@ def test_it_attaches_a_file_to_an_item_of_the_same_case_only(op_hanoi, case, mak
 
     with pytest.raises(HarmsError, match="không thuộc hồ sơ"):
         evidence_upload(user=op_hanoi, case_id=case.pk, data=image_bytes(), item_id=stray.pk)
+
+
+def test_it_warns_at_the_deploy_check_only_of_a_key_that_is_set_but_unusable(settings):
+    from harms.checks import evidence_key_check
+
+    settings.EVIDENCE_ENCRYPTION_KEY = ""
+    assert evidence_key_check() == []
+    settings.EVIDENCE_ENCRYPTION_KEY = "not-a-fernet-key"
+    assert [warning.id for warning in evidence_key_check()] == ["harms.W001"]
+    assert "not-a-fernet-key" not in str(evidence_key_check()[0])
