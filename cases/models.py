@@ -249,6 +249,10 @@ class CaseEvent(models.Model):
         # A supervisor tied the case to an incident (reports.Incident), or took it off one.
         INCIDENT_LINKED = "incident_linked", _("Gắn vào sự việc")
         INCIDENT_UNLINKED = "incident_unlinked", _("Gỡ khỏi sự việc")
+        ONLINE_ITEM = "online_item", _("Dấu vết trên mạng")
+        EVIDENCE = "evidence", _("Tệp bằng chứng")
+        EVIDENCE_SHOWN = "evidence_shown", _("Xem tệp bằng chứng")
+        TAKEDOWN = "takedown", _("Yêu cầu gỡ bỏ nội dung")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
