@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What running needs (`pip install .`, as in production), and what the tests need on top (the
+# dev extras: pytest, Playwright, websockets, ruff). The code runs from this checkout: the
+# package installs dependencies only, so it need not be editable (which setuptools warns about).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 RUN_ENV := DEBUG=1
 
@@ -10,14 +14,19 @@ RUN_ENV := DEBUG=1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet .
+	touch $(RUNTIME_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install --quiet ".[dev]"
+	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@# The worker runs the timers (deadline reminders, stale queues, SMS retries)
