@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
+from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
@@ -15,6 +16,9 @@ admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiế
 urlpatterns = [
     path("", helpline_views.home, name="home"),
     path("healthz", helpline_views.healthz, name="healthz"),
+    path("readyz", helpline_views.readyz, name="readyz"),
+    # Off unless METRICS_ENABLED; loopback or METRICS_TOKEN only; nginx does not proxy it.
+    path("metrics", helpline_metrics.metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
