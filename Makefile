@@ -9,7 +9,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 RUN_ENV := DEBUG=1
 
-.PHONY: run test lint check messages install clean
+.PHONY: run test lint check messages install clean cluster cluster-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The national topology on this machine, on loopback only: PostgreSQL, Redis, nginx, two
+# daphne workers and run_worker, with production settings (docs/operations.md, "Local cluster").
+cluster: $(RUNTIME_STAMP)
+	CLUSTER_PYTHON=$(BIN)/python deploy/local-cluster start
+
+cluster-stop:
+	CLUSTER_PYTHON=$(BIN)/python deploy/local-cluster stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .
