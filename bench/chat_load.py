@@ -444,7 +444,13 @@ async def drive_echo(config: dict) -> dict:
                 await socket.recv()
                 state["count"] += 1
 
-    tasks = [asyncio.create_task(client()) for _ in range(sockets)]
+    # In bursts, as the chat's young people connect: a Unix socket refuses a connection
+    # beyond daphne's listen backlog (50) at once, where TCP would retry.
+    tasks = []
+    for index in range(sockets):
+        tasks.append(asyncio.create_task(client()))
+        if index % 20 == 19:
+            await asyncio.sleep(0.05)
     await asyncio.wait_for(everyone.wait(), 60)
     start = time.time()
     await asyncio.sleep(duration + 0.2)
