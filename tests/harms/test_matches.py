@@ -187,7 +187,7 @@ def test_it_reveals_the_cases_only_after_an_audited_incident_is_opened(
 def test_the_incident_opened_from_a_match_links_its_cases_on_their_timelines(
     client, op_hanoi, op_hue, sup_central, hanoi_case, hue_case
 ):
-    from cases.models import Category, CaseEvent
+    from cases.models import CaseEvent, Category
     from reports.models import IncidentCase
 
     record_item(hanoi_case, by=op_hanoi, handle="kexau_99")
