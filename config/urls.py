@@ -52,6 +52,7 @@ urlpatterns = [
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
     path("harms/", include("harms.urls")),
+    path("connectors/", include("connectors.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]
