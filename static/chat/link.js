@@ -67,10 +67,6 @@
     return true;
   };
 
-  Link.prototype.bufferedAmount = function () {
-    return this.isOpen ? this.socket.bufferedAmount : 0;
-  };
-
   // Try now rather than after the backoff; an open socket is asked to prove it lives.
   Link.prototype.retryNow = function () {
     if (!this.wanted) return;
