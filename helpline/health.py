@@ -92,7 +92,7 @@ def migrations_applied() -> bool:
 
 
 def shutdown_watch() -> None:
-    """Under daphne, take over SIGTERM so that a drain comes before anything stops; once per process.
+    """Under daphne, take over SIGTERM so that the drain comes before anything stops; once.
 
     daphne cancels every application instance still running as soon as its
     reactor starts shutting down, so a request in flight at SIGTERM would never
