@@ -93,6 +93,16 @@ CHAT_TEXT = {
     ),
     "noticePrivate": _("Dùng máy của người khác? Hãy mở trang này ở chế độ ẩn danh."),
     "start": _("Bắt đầu trò chuyện"),
+    "screenshot": _("Gửi ảnh chụp màn hình"),
+    "screenshotNotice": _(
+        "Đừng gửi ảnh khoả thân, của bạn hay của ai khác. Hãy kể bằng lời: chúng tôi sẽ giúp "
+        "bạn báo cáo để gỡ ảnh. Ảnh chụp màn hình tin nhắn đe doạ, tài khoản giả hay bài đăng "
+        "thì được."
+    ),
+    "screenshotChoose": _("Chọn ảnh"),
+    "screenshotCancel": _("Thôi"),
+    "screenshotSending": _("Đang gửi ảnh…"),
+    "screenshotFailed": _("Chưa gửi được ảnh. Bạn hãy thử lại, hoặc kể bằng lời."),
     "danger": _("Tôi đang gặp nguy hiểm"),
     "urgent": _(
         "Nếu bạn hoặc ai đó đang gặp nguy hiểm ngay lúc này, hãy gọi 113 (Công an) hoặc 111 "

@@ -55,6 +55,7 @@
     ended: $("ended"), endedTitle: $("ended-title"), survey: $("survey"), afterKeep: $("after-keep"),
     clear: $("clear"), restart: $("restart"),
     quickExit: $("quick-exit"), langSwitch: $("lang-switch"),
+    screenshotOpen: $("screenshot-open"), screenshotPanel: $("screenshot-panel"),
   };
   els.endRow = els.end.parentNode;
 
@@ -755,6 +756,8 @@
   // young person left in a hurry; tests/browser/test_chat.py sees it arrive).
   function quickExit() {
     try { send({ type: "end", reason: "quick_exit" }); } catch (e) { /* leave anyway */ }
+    // A page that embeds the chat (the widget) leaves with it: it listens for this event.
+    try { document.dispatchEvent(new CustomEvent("helpline:quick-exit")); } catch (e) { /* leave anyway */ }
     state = null;
     try { sessionStorage.clear(); } catch (e) { /* nothing to wipe */ }
     try { localStorage.clear(); } catch (e) { /* nothing to wipe */ }
@@ -889,6 +892,18 @@
   els.input.addEventListener("input", onInput);
   els.input.addEventListener("keydown", onComposerKey);
   els.dangerChat.addEventListener("click", pressDanger);
+  new chat.Screenshot({
+    open: els.screenshotOpen, panel: els.screenshotPanel, file: $("screenshot-file"),
+    choose: $("screenshot-choose"), cancel: $("screenshot-cancel"), result: $("screenshot-result"),
+  }, {
+    token: function () { return state && state.token; },
+    language: function () { return lang; },
+    text: function (key) { return PAGE_TEXT[lang][key]; },
+    onAck: function (frame) {
+      log.showPending({ client_id: frame.client_id, body: PAGE_TEXT[lang].screenshot }, false);
+      onAck(frame);
+    },
+  });
   els.end.addEventListener("click", function () {
     els.end.hidden = true;
     els.endConfirm.hidden = false;
