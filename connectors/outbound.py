@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -94,7 +95,8 @@ def _push(reply: PlatformMessage, *, status: str, code: str = "", notice: str = 
         "notice": notice,
     }
     if offer:
-        frame["offer"] = {"tag": offer, "reply": reply.pk}
+        url = reverse("connectors:reply_human_agent", args=[reply.pk])
+        frame["offer"] = {"tag": offer, "reply": reply.pk, "url": url}
     broadcast_on_commit(staff_group(message.author_id), {"type": "console.push", "frame": frame})
 
 

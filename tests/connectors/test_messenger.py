@@ -191,7 +191,7 @@ def test_it_sends_a_reply_within_24_hours_as_a_response(
     assert inbox.frames()[0]["status"] == "sent"
 
 
-def test_after_24_hours_it_says_why_and_offers_no_tag_without_the_human_agent_feature(
+def test_it_says_why_after_24_hours_and_offers_no_tag_without_the_human_agent_feature(
     page_chat, op_hanoi, graph_api, django_capture_on_commit_callbacks
 ):
     last_message_hours_ago(25)
@@ -206,7 +206,7 @@ def test_after_24_hours_it_says_why_and_offers_no_tag_without_the_human_agent_fe
     assert "offer" not in frame
 
 
-def test_with_the_human_agent_feature_the_author_may_send_it_tagged_within_7_days(
+def test_it_lets_the_author_send_it_tagged_within_7_days_with_the_human_agent_feature(
     client, page_chat, op_hanoi, graph_api, settings, django_capture_on_commit_callbacks
 ):
     settings.MESSENGER_HUMAN_AGENT_ENABLED = True
@@ -215,11 +215,12 @@ def test_with_the_human_agent_feature_the_author_may_send_it_tagged_within_7_day
     message = reply(op_hanoi, page_chat, "Em ơi, chị đây", django_capture_on_commit_callbacks)
     record = PlatformMessage.objects.get(message=message)
     [frame] = inbox.frames()
-    assert frame["offer"] == {"tag": "HUMAN_AGENT", "reply": record.pk}
+    url = f"/connectors/replies/{record.pk}/human-agent/"
+    assert frame["offer"] == {"tag": "HUMAN_AGENT", "reply": record.pk, "url": url}
     assert "HUMAN_AGENT" in frame["notice"]
 
     staff_login(client, op_hanoi)
-    response = client.post(f"/connectors/replies/{record.pk}/human-agent/")
+    response = client.post(url)
 
     assert response.status_code == 200
     assert response.json() == {"reply": record.pk, "status": "pending", "tag": "HUMAN_AGENT"}
@@ -231,7 +232,7 @@ def test_with_the_human_agent_feature_the_author_may_send_it_tagged_within_7_day
     assert request.body["message"] == {"text": "Em ơi, chị đây"}
 
 
-def test_the_tag_is_refused_after_7_days_to_other_staff_and_without_a_login(
+def test_it_refuses_the_tag_after_7_days_to_other_staff_and_without_a_login(
     client,
     page_chat,
     op_hanoi,
