@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from accounts import urls as accounts_urls
+from connectors import embed as connectors_embed
 from harms.youth_uploads import chat_upload
 from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
@@ -35,6 +36,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("chat/", helpline_pages.chat, name="chat"),
     path("chat/upload/", chat_upload, name="chat_upload"),
+    # The youth chat inside a frame on an allowed site (static/widget/helpline-widget.js).
+    path("chat/embed/", connectors_embed.chat_embed, name="chat_embed"),
     path("console/", helpline_pages.console, name="console"),
     path(
         "cases/<int:case_id>/transcript/",
