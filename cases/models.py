@@ -119,6 +119,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("cập nhật"), auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set when retention erased what the case held (its conversations, summary, notes and
+    # escalation messages) after its period; the row stays with its codes, for reports.
+    content_erased_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every save through the services, so that an edit made from a
     # stale form is refused instead of silently overwriting someone else's.
     version = models.PositiveIntegerField(default=1)
@@ -246,6 +249,10 @@ class CaseEvent(models.Model):
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
         PHONE_REVEALED = "phone_revealed", _("Xem số điện thoại")
+        LEGAL_HOLD_PLACED = "legal_hold_placed", _("Đặt lệnh giữ dữ liệu")
+        LEGAL_HOLD_LIFTED = "legal_hold_lifted", _("Gỡ lệnh giữ dữ liệu")
+        DELETION_REQUESTED = "deletion_requested", _("Người liên hệ yêu cầu xoá cuộc trao đổi")
+        CONTENT_ERASED = "content_erased", _("Xoá nội dung")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -39,6 +39,7 @@ urlpatterns = [
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),
     path("help/", include("handbook.urls")),
+    path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]

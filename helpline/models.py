@@ -248,6 +248,9 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
     )
     # Only that a survey was answered: the answers themselves are kept apart, unlinked.
     survey_answered = models.BooleanField(default=False)
+    # When its messages were deleted while the row stays: at the young person's request
+    # (retention.services). Nothing is written into it afterwards.
+    content_erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("bắt đầu chờ"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(_("vào hàng chờ"), default=timezone.now)
     answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
