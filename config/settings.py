@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "handbook",
     "reports",
     "retention",
+    "inspection",
 ]
 
 MIDDLEWARE = [
@@ -330,6 +331,8 @@ RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500, minimum=1)
 RETENTION_BATCHES_PER_ROUND = env_int("RETENTION_BATCHES_PER_ROUND", 20, minimum=1)
 # After a purge that found nothing more to do, the worker looks again this much later.
 RETENTION_PURGE_INTERVAL_SECONDS = env_int("RETENTION_PURGE_INTERVAL_SECONDS", 3600, minimum=1)
+# How long a supervisor's break-glass access to one case outside their scope lasts.
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60, minimum=5)
 
 # Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
 PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")

@@ -9,6 +9,7 @@ from django.views.i18n import set_language
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
+from inspection import views as inspection_views
 
 admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
 
@@ -39,6 +40,8 @@ urlpatterns = [
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),
     path("help/", include("handbook.urls")),
+    path("inspection/", include("inspection.urls")),
+    path("break-glass/", inspection_views.break_glass, name="break_glass"),
     path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),

@@ -23,6 +23,7 @@ class PurgeKind(models.TextChoices):
     AUDIT_DISCLOSURE = "audit.disclosure", _("Bản ghi chia sẻ thông tin")
     AUDIT_REPORT_EVENT = "audit.report_event", _("Lượt xem, xuất báo cáo")
     AUDIT_LEGAL_HOLD = "audit.legal_hold", _("Lệnh giữ dữ liệu đã gỡ")
+    AUDIT_BREAK_GLASS = "audit.break_glass", _("Quyền xem khẩn cấp")
     AUDIT_DELETION_REQUEST = "audit.deletion_request", _("Yêu cầu xoá đã xử lý")
 
 

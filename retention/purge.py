@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cases.audit import case_event_record
-from cases.models import Case, CaseEvent, CaseNote, CaseState
+from cases.models import BreakGlassGrant, Case, CaseEvent, CaseNote, CaseState
 from escalation.models import DisclosureRecord, Escalation, EscalationMessage
 from helpline.models import (
     Conversation,
@@ -332,6 +332,16 @@ PURGES = [
         date_field="lifted_at",
         due=lambda cutoff: LegalHold.objects.filter(_erased_cases("case"), lifted_at__lte=cutoff),
         erase=_rows_delete(LegalHold),
+    ),
+    Purge(
+        kind=PurgeKind.AUDIT_BREAK_GLASS,
+        period="audit_days",
+        model=BreakGlassGrant,
+        date_field="expires_at",
+        due=lambda cutoff: BreakGlassGrant.objects.filter(
+            _erased_cases("case"), expires_at__lte=cutoff
+        ),
+        erase=_rows_delete(BreakGlassGrant),
     ),
     Purge(
         kind=PurgeKind.AUDIT_DELETION_REQUEST,

@@ -1,6 +1,7 @@
 """Who sees which legal holds and deletion requests. Codes, references and times only.
 
-- legal holds: central supervisors, who place and lift them;
+- legal holds: central supervisors, who place and lift them (inspectors read
+  them in their trail, inspection.trail);
 - deletion requests: supervisors, those of their own hotline (central: every
   hotline's), with the case's reference when they may see that case;
 - anyone else sees none.

@@ -242,7 +242,7 @@ async def test_it_lists_waiting_requests_and_why_to_the_hotlines_supervisors(
     assert (await page(op_hanoi)).status_code == 403
 
 
-@pytest.mark.parametrize("who", ["op_hanoi", "administrator", "liaison_a05"])
+@pytest.mark.parametrize("who", ["op_hanoi", "administrator", "liaison_a05", "inspector"])
 def test_it_refuses_the_deletions_list_to_all_but_supervisors(request, client, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("retention:deletions")).status_code == 403

@@ -37,7 +37,9 @@ def test_it_puts_a_case_on_hold_and_lifts_it_on_the_timeline(case, sup_central):
     ]
 
 
-@pytest.mark.parametrize("who", ["op_hanoi", "sup_hanoi", "administrator", "liaison_a05"])
+@pytest.mark.parametrize(
+    "who", ["op_hanoi", "sup_hanoi", "administrator", "liaison_a05", "inspector"]
+)
 def test_it_lets_only_central_supervisors_place_or_lift_a_hold(request, case, sup_central, who):
     user = request.getfixturevalue(who)
     with pytest.raises(PermissionDenied):
@@ -101,7 +103,9 @@ def test_it_says_so_beside_the_field_when_the_reference_holds_more_than_a_number
     assert not LegalHold.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["op_hanoi", "sup_hanoi", "administrator", "liaison_a05"])
+@pytest.mark.parametrize(
+    "who", ["op_hanoi", "sup_hanoi", "administrator", "liaison_a05", "inspector"]
+)
 def test_it_refuses_the_holds_page_to_everyone_but_central_supervisors(request, client, who):
     client.force_login(request.getfixturevalue(who))
     assert client.get(reverse("retention:holds")).status_code == 403
