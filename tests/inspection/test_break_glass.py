@@ -201,3 +201,19 @@ def test_it_shows_the_inspector_the_grant_and_what_was_done_under_it(
     # One read of the case page while the grant ran.
     assert row.endswith(",1")
     assert CaseEvent.objects.filter(case=hue_case, actor=sup_hanoi, action="viewed").count() == 1
+
+
+def test_it_keeps_the_grant_when_the_alert_mail_cannot_be_sent(
+    sup_hanoi, inspector, hue_case, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from inspection import services
+
+    def refuse(**kwargs):
+        raise ConnectionRefusedError("mail.example.invalid refused")
+
+    monkeypatch.setattr(services, "send_mail", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        grant = open_glass(sup_hanoi, hue_case)
+    assert BreakGlassGrant.objects.get() == grant
+    assert "break-glass alert not sent: ConnectionRefusedError" in caplog.text
+    assert "mail.example.invalid" not in caplog.text

@@ -364,3 +364,26 @@ def test_it_comes_back_at_the_next_round_when_a_round_did_not_finish(
     now = CONTACT_ENDED + NINETY_DAYS + DAY
     assert jobs.purge_expired_data(now=now) == 1
     assert jobs.purge_expired_data(now=now + MINUTE) == 1
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_break_glass_grant_while_the_case_content_is_kept_and_for_its_period(
+    op_hanoi, sup_hue
+):
+    from cases.models import BreakGlassGrant
+
+    closed, _conversation, _token = case_from_chat(operator=op_hanoi)
+    still_open, _conversation, _token = case_from_chat(operator=op_hanoi, close=False)
+    for case in (closed, still_open):
+        BreakGlassGrant.objects.create(
+            user=sup_hue,
+            case=case,
+            reason="imminent_danger",
+            opened_at=T0,
+            expires_at=T0 + 60 * MINUTE,
+        )
+    ten_years = datetime.timedelta(days=10 * 365)
+    purge(T0 + 60 * MINUTE + ten_years - MINUTE)
+    assert BreakGlassGrant.objects.count() == 2
+    purge(T0 + 60 * MINUTE + ten_years)
+    assert list(BreakGlassGrant.objects.values_list("case", flat=True)) == [still_open.pk]
