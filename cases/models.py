@@ -249,6 +249,9 @@ class CaseEvent(models.Model):
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
         PHONE_REVEALED = "phone_revealed", _("Xem số điện thoại")
+        # A supervisor tied the case to an incident (reports.Incident), or took it off one.
+        INCIDENT_LINKED = "incident_linked", _("Gắn vào sự việc")
+        INCIDENT_UNLINKED = "incident_unlinked", _("Gỡ khỏi sự việc")
         LEGAL_HOLD_PLACED = "legal_hold_placed", _("Đặt lệnh giữ dữ liệu")
         LEGAL_HOLD_LIFTED = "legal_hold_lifted", _("Gỡ lệnh giữ dữ liệu")
         BREAK_GLASS_OPENED = "break_glass_opened", _("Mở quyền xem khẩn cấp")

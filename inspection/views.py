@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.reauth import reauth_required
 from helpline.access import role_required, supervisor_required
 from inspection import services
 from inspection.forms import BreachForm, BreachNotificationForm, BreakGlassForm, TrailFilterForm
@@ -196,27 +197,20 @@ def break_glass_detail(request, grant_id: int):
 # --- the supervisors' side ------------------------------------------------------------------
 
 
-def break_glass_needs_reauth(request) -> bool:
-    """Hook for re-authentication before break-glass (issue 11, part 1, `reauth_required`).
-
-    The sign-in work replaces this with its check that the person confirmed
-    their password or second factor in the last minutes, and the view below
-    then sends them to confirm before anything is opened. Until it lands,
-    nobody is asked again.
-    """
-    return False
+def _opens_a_case(request) -> bool:
+    return request.method == "POST"
 
 
 @supervisor_required
 @never_cache
 @require_http_methods(["GET", "POST"])
+# Opening another hotline's case asks for the password or a code again (accounts.reauth);
+# the form comes back with the reason as the supervisor typed it.
+@reauth_required(when=_opens_a_case)
 def break_glass(request):
     """A supervisor opens one case outside their hotline for BREAK_GLASS_MINUTES, with a reason."""
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if break_glass_needs_reauth(request):
-            messages.error(request, _("Hãy xác nhận lại mật khẩu trước khi mở quyền xem khẩn cấp."))
-            return redirect("break_glass")
         data = form.cleaned_data
         try:
             grant = services.break_glass_open(

@@ -1,6 +1,6 @@
 """What a report is, whatever shows it: the page, CSV, XLSX or .docx.
 
-A report is built once (reports/figures.py) into these plain objects and every
+A report is built once (reports/figures/) into these plain objects and every
 output reads them, so a table on the page and in every export hold the same
 figures. Reports count; they never hold content, names, numbers or references.
 """
@@ -25,6 +25,10 @@ class Table:
     leaves the hotline (reports/suppression.py); rates and durations are not.
     total_row: the last row holds the column totals (suppression must keep a
     small cell from being recovered from them).
+    derived_columns: the last this-many value columns are worked out from the
+    counts before them in the same row (a change against the previous period,
+    a share): an export that suppresses a count of a row must blank the row's
+    derived cells too, or the count could be worked back out of them.
     """
 
     key: str
@@ -34,6 +38,7 @@ class Table:
     counts_people: bool = True
     total_row: bool = False
     note: str = ""
+    derived_columns: int = 0
 
 
 @dataclass

@@ -10,35 +10,32 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import LAPTOP, axe_violations
 from tests.browser.test_csp import violations, watch_for_violations
-from tests.live_server import DEMO_PASSWORD, live_daphne
+from tests.browser.test_signin import PASSWORD, app_code, log_in
+from tests.live_server import live_daphne
 
 pytestmark = pytest.mark.browser
 
-# The demo staff have no inspector: this server adds one with the demo password (DEBUG only).
-MAKE_INSPECTOR = [
-    "shell",
-    "-c",
-    "from helpline.staff import staff_create; "
-    f"staff_create(username='kiemtra', role='inspector', password='{DEMO_PASSWORD}', "
-    "validate=False)",
-]
+# The demo staff have no inspector: this server adds one, as whoever runs the server would.
+MAKE_INSPECTOR = (["create_staff", "--username=kiemtra", "--role=inspector"],)
 
 
 @pytest.fixture(scope="module")
 def inspection_server_url():
-    with live_daphne(setup=(MAKE_INSPECTOR,)) as base_url:
+    with live_daphne(setup=MAKE_INSPECTOR, STAFF_PASSWORD=PASSWORD) as base_url:
         yield base_url
 
 
 @pytest.fixture
 def inspector_page(browser, inspection_server_url):
+    """The inspector after their first login: the authenticator app enrolled, on /inspection/."""
     context = browser.new_context(base_url=inspection_server_url, locale="vi-VN", **LAPTOP)
     context.set_default_timeout(15_000)
     page = context.new_page()
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "kiemtra")
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("main form button[type=submit]")
+    log_in(page, "kiemtra")
+    page.wait_for_url(re.compile(r"/accounts/enrol/"))
+    page.fill("#id_code", app_code(page.locator("#totp-key").inner_text()))
+    page.get_by_role("button", name="Xác nhận và bật").click()
+    page.get_by_role("link", name="Tôi đã cất giữ các mã, tiếp tục").click()
     page.wait_for_url(re.compile(r"/inspection/$"))
     yield page
     context.close()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from inspection.models import BreachReport
 from inspection.services import breach_notification_record, breach_record
 from inspection.views import breach_clock
+from tests.logins import staff_login
 from tests.retention.helpers import T0
 
 pytestmark = pytest.mark.django_db
@@ -133,7 +134,7 @@ def test_it_lets_only_inspectors_keep_the_register(request, inspector, who):
 
 
 def test_it_records_a_breach_and_its_notification_from_the_pages(client, inspector):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     discovered = timezone.localtime() - 2 * HOUR
     response = client.post(
         reverse("inspection:breaches"),

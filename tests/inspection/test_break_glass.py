@@ -19,7 +19,9 @@ from cases.models import BreakGlassGrant, CaseEvent
 from cases.selectors import case_get_for_user, cases_visible_to
 from helpline.groups import staff_group
 from inspection.services import break_glass_open
+from tests.accounts.helpers import app_code, proof_expire
 from tests.escalation.helpers import GroupListener
+from tests.logins import confirmed_totp_device, staff_login
 from tests.retention.helpers import CONTENT, case_from_chat
 
 pytestmark = pytest.mark.django_db
@@ -57,14 +59,14 @@ def test_it_opens_a_case_of_another_hotline_to_a_supervisor_for_the_set_time(
 
 def test_it_closes_the_case_again_once_the_grant_expired(client, sup_hanoi, hue_case):
     open_glass(sup_hanoi, hue_case, at=timezone.now() - 61 * MINUTE)
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert client.get(reverse("cases:detail", args=[hue_case.pk])).status_code == 404
     assert client.get(reverse("case_transcript", args=[hue_case.pk])).status_code == 404
 
 
 def test_it_writes_the_grant_and_every_read_under_it_on_the_timeline(client, sup_hanoi, hue_case):
     grant = open_glass(sup_hanoi, hue_case, note="Không gọi được trực ban Huế")
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert client.get(reverse("cases:detail", args=[hue_case.pk])).status_code == 200
     assert client.get(reverse("case_transcript", args=[hue_case.pk])).status_code == 200
     lines = list(
@@ -136,7 +138,7 @@ def test_it_wants_an_explanation_for_an_other_reason(sup_hanoi, hue_case):
 def test_it_breaks_the_glass_from_the_page_and_sends_the_supervisor_to_the_case(
     client, sup_hanoi, hue_case
 ):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     page = client.get(reverse("break_glass"))
     assert page.status_code == 200
     assert "Ban kiểm tra" in page.content.decode()
@@ -150,7 +152,7 @@ def test_it_breaks_the_glass_from_the_page_and_sends_the_supervisor_to_the_case(
 
 
 def test_it_says_so_when_no_case_has_that_reference(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     response = client.post(
         reverse("break_glass"),
         {"case_reference": "HUE-2026-999999", "reason": "imminent_danger", "note": ""},
@@ -161,33 +163,34 @@ def test_it_says_so_when_no_case_has_that_reference(client, sup_hanoi):
 
 @pytest.mark.parametrize("who", ["op_hanoi", "administrator", "liaison_a05", "inspector"])
 def test_it_refuses_the_break_glass_page_to_everyone_but_supervisors(request, client, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     assert client.get(reverse("break_glass")).status_code == 403
 
 
-def test_it_asks_again_for_the_password_when_the_sign_in_hook_says_so(
-    client, sup_hanoi, hue_case, monkeypatch
+def test_it_asks_for_the_password_or_a_code_again_before_opening_the_case(
+    client, sup_hanoi, hue_case
 ):
-    from inspection import views
-
-    monkeypatch.setattr(views, "break_glass_needs_reauth", lambda request: True)
-    client.force_login(sup_hanoi)
-    response = client.post(
-        reverse("break_glass"),
-        {"case_reference": hue_case.reference, "reason": "imminent_danger", "note": ""},
-    )
-    assert response.status_code == 302
-    assert response.url == reverse("break_glass")
+    staff_login(client, sup_hanoi)
+    proof_expire(client)
+    fields = {"case_reference": hue_case.reference, "reason": "other", "note": "A05 gọi khẩn"}
+    asked = client.post(reverse("break_glass"), fields)
+    assert asked.status_code == 200
+    assert 'id="reauth-form"' in asked.content.decode()
     assert not BreakGlassGrant.objects.exists()
+    code = app_code(confirmed_totp_device(sup_hanoi))
+    opened = client.post(reverse("break_glass"), {**fields, "reauth_code": code})
+    assert opened.status_code == 302
+    grant = BreakGlassGrant.objects.get()
+    assert (grant.reason, grant.note) == ("other", "A05 gọi khẩn")
 
 
 def test_it_shows_the_inspector_the_grant_and_what_was_done_under_it(
     client, sup_hanoi, inspector, hue_case
 ):
     grant = open_glass(sup_hanoi, hue_case, note="Không gọi được trực ban Huế")
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     client.get(reverse("cases:detail", args=[hue_case.pk]))
-    client.force_login(inspector)
+    staff_login(client, inspector)
     page = client.get(reverse("inspection:break_glass_detail", args=[grant.pk])).content.decode()
     assert hue_case.reference in page and "sup_hanoi" in page and "Không gọi được" in page
     for words in CONTENT:

@@ -10,6 +10,7 @@ from escalation.models import Agency
 from helpline.models import Hotline, StaffChangeKind, User
 from helpline.staff import staff_change_request_approve, staff_change_request_propose
 from tests.helpline.chat_sockets import closed_with, session_cookie
+from tests.logins import staff_login
 from tests.retention.helpers import case_from_chat
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,7 @@ def test_it_refuses_an_inspector_with_a_hotline_or_an_agency(reference_data, sco
 
 
 def test_it_sends_an_inspector_to_the_inspection_pages(client, inspector):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url == reverse("inspection:index")
@@ -77,12 +78,16 @@ def content_pages(case):
         reverse("retention:deletions"),
         reverse("break_glass"),
         reverse("staff_requests"),
+        reverse("reports:index"),
+        reverse("board:board"),
+        reverse("incidents:list"),
+        reverse("accounts:lockouts"),
     ]
 
 
 def test_it_refuses_every_content_page_to_an_inspector(client, inspector, op_hanoi):
     case, _conversation, _token = case_from_chat(operator=op_hanoi, escalate=True)
-    client.force_login(inspector)
+    staff_login(client, inspector)
     for url in content_pages(case):
         assert client.get(url).status_code == 403, url
     assert client.get(reverse("admin:index")).status_code == 302  # to the admin's own login

@@ -16,6 +16,7 @@ from reports.models import ReportEvent
 from retention.models import PurgeRecord
 from retention.services import legal_hold_place
 from telephony.models import PhoneReveal
+from tests.logins import staff_login
 from tests.retention.helpers import CONTENT, T0, case_from_chat
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def exported(client, key: str, **query) -> list[list[str]]:
 
 
 def test_it_shows_every_source_and_its_export_without_any_content(client, inspector, story):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     index = client.get(reverse("inspection:index")).content.decode()
     for source in SOURCES:
         assert reverse("inspection:trail", args=[source.key]) in index
@@ -76,7 +77,7 @@ def test_it_shows_every_source_and_its_export_without_any_content(client, inspec
 
 
 def test_it_tells_who_read_or_changed_which_case_and_when(client, inspector, op_hanoi, story):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     rows = exported(client, "case_events")
     header, body = rows[0], rows[1:]
     assert header[:5] == ["Thời điểm", "Người thực hiện", "Hồ sơ", "Tổng đài", "Hành động"]
@@ -90,7 +91,7 @@ def test_it_tells_who_read_or_changed_which_case_and_when(client, inspector, op_
 
 
 def test_it_lists_what_was_disclosed_to_whom_and_on_which_legal_basis(client, inspector, story):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     rows = exported(client, "disclosures")[1:]
     assert len(rows) == 2  # the escalation and the message the hotline sent with it
     first = rows[-1]
@@ -111,20 +112,20 @@ def test_it_lists_what_was_disclosed_to_whom_and_on_which_legal_basis(client, in
     ],
 )
 def test_it_names_who_revealed_read_watched_exported_or_held(client, inspector, story, key, who):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     rows = exported(client, key)[1:]
     assert len(rows) == 1
     assert who in rows[0]
 
 
 def test_it_counts_purges_without_naming_what_went(client, inspector, story):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     rows = exported(client, "purges")[1:]
     assert rows[0][1].startswith("contact") and rows[0][2] == "3"
 
 
 def test_it_filters_by_hotline_actor_action_and_dates(client, inspector, op_hanoi, op_hue, story):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     hue = story["hue"].reference
     only_hue = exported(client, "case_events", hotline="46")[1:]
     assert only_hue and {row[2] for row in only_hue} == {hue}
@@ -143,13 +144,13 @@ def test_it_keeps_a_spreadsheet_from_running_what_a_cell_holds(client, inspector
     from helpline.models import User
 
     User.objects.filter(username="sup_hanoi").update(username="=HYPERLINK(1)")
-    client.force_login(inspector)
+    staff_login(client, inspector)
     rows = exported(client, "phone_reveals")[1:]
     assert rows[0][1] == "'=HYPERLINK(1)"
 
 
 def test_it_answers_404_for_a_source_that_does_not_exist(client, inspector):
-    client.force_login(inspector)
+    staff_login(client, inspector)
     assert trail(client, "messages").status_code == 404
 
 
@@ -157,7 +158,7 @@ def test_it_answers_404_for_a_source_that_does_not_exist(client, inspector):
     "who", ["op_hanoi", "sup_hanoi", "sup_central", "administrator", "liaison_a05"]
 )
 def test_it_refuses_the_inspection_pages_to_everyone_else(request, client, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     for url in (
         reverse("inspection:index"),
         reverse("inspection:trail", args=["case_events"]),
@@ -172,7 +173,7 @@ def test_it_counts_the_inspectors_own_view_of_a_case_as_nothing_on_its_timeline(
     client, inspector, story
 ):
     before = CaseEvent.objects.count()
-    client.force_login(inspector)
+    staff_login(client, inspector)
     trail(client, "case_events")
     exported(client, "case_events")
     assert CaseEvent.objects.count() == before

@@ -29,6 +29,7 @@ from tests.helpline.chat_sockets import (
     start_chat,
     youth_socket,
 )
+from tests.logins import staff_login
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -229,7 +230,7 @@ async def test_it_lists_waiting_requests_and_why_to_the_hotlines_supervisors(
     @database_sync_to_async
     def page(user):
         client = Client()
-        client.force_login(user)
+        staff_login(client, user)
         return client.get(reverse("retention:deletions"))
 
     for supervisor in (sup_hanoi, sup_central):
@@ -244,7 +245,7 @@ async def test_it_lists_waiting_requests_and_why_to_the_hotlines_supervisors(
 
 @pytest.mark.parametrize("who", ["op_hanoi", "administrator", "liaison_a05", "inspector"])
 def test_it_refuses_the_deletions_list_to_all_but_supervisors(request, client, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     assert client.get(reverse("retention:deletions")).status_code == 403
 
 
@@ -260,7 +261,7 @@ def test_it_shows_a_provincial_supervisor_only_their_hotlines_requests(
     theirs = DeletionRequest.objects.create(
         conversation_uuid=uuid.uuid4(), hotline=hue, status="pending"
     )
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     text = client.get(reverse("retention:deletions")).content.decode()
     assert text.count('data-status="pending"') == 1
     assert str(theirs.conversation_uuid)[:8] not in text
@@ -305,7 +306,7 @@ def test_it_tells_the_cases_staff_that_the_young_person_had_the_words_deleted(cl
         operator=op_hanoi, at=timezone.now() - datetime.timedelta(hours=1), close=False
     )
     assert deletion_request_make(conversation_id=conversation.pk).status == "done"
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("case_transcript", args=[case.pk])).content.decode()
     assert "Nội dung đã được xoá theo yêu cầu của người liên hệ" in page
     assert YOUTH_WORDS not in page

@@ -7,6 +7,7 @@ from django.urls import reverse
 from cases.models import CaseEvent
 from retention.models import LegalHold
 from retention.services import legal_hold_lift, legal_hold_place
+from tests.logins import staff_login
 from tests.retention.helpers import case_from_chat
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,7 @@ def test_it_keeps_one_hold_in_force_per_case(case, sup_central):
 
 
 def test_it_places_and_lifts_a_hold_from_the_page_by_the_case_reference(client, case, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     page = client.get(reverse("retention:holds"))
     assert page.status_code == 200
     assert "Không ghi tên, tuổi, địa chỉ" in page.content.decode()
@@ -93,7 +94,7 @@ def test_it_places_and_lifts_a_hold_from_the_page_by_the_case_reference(client, 
 def test_it_says_so_beside_the_field_when_the_reference_holds_more_than_a_number(
     client, case, sup_central
 ):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     response = client.post(
         reverse("retention:holds"),
         {"case_reference": case.reference, "reason": "complaint", "reference": "bé Lan lớp 7"},
@@ -107,6 +108,6 @@ def test_it_says_so_beside_the_field_when_the_reference_holds_more_than_a_number
     "who", ["op_hanoi", "sup_hanoi", "administrator", "liaison_a05", "inspector"]
 )
 def test_it_refuses_the_holds_page_to_everyone_but_central_supervisors(request, client, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     assert client.get(reverse("retention:holds")).status_code == 403
     assert client.post(reverse("retention:hold_lift"), {"hold_id": 1}).status_code == 403

@@ -1,0 +1,413 @@
+"""The yearly, quarterly and monthly reports: the same figures over any period.
+
+Each table is one grouped count or aggregate over the rows reports/selectors.py
+hands out; the previous period is counted with the same queries for the comparison.
+"""
+
+from django.db.models import Count, DateField, Q
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.models import RISK_SCALE, Gender
+from escalation.models import EscalationType, Urgency
+from helpline.models import AgeGroup, Channel, ContactType, Risk, SurveyAnswer
+from reports import selectors
+from reports.aggregates import count_by, percentiles
+from reports.figures.common import (
+    ABANDONED,
+    ANSWERED,
+    IN_DANGER,
+    KIND_LABELS,
+    ONLINE_HARMS,
+    change,
+    choice_rows,
+    day_text,
+    deadline_filters,
+    escalations_per_agency,
+    period_notes,
+    rate,
+    report_charts,
+    with_total,
+)
+from reports.periods import (
+    Period,
+    mondays_in,
+    months_in,
+    previous_period,
+)
+from reports.report import Report, Table
+
+
+def periodic_report(*, kind, scope, period, now) -> Report:
+    previous = previous_period(period)
+    contacts = selectors.contacts_in(scope=scope, period=period)
+    escalations = selectors.escalations_sent_in(scope=scope, period=period)
+    categories = selectors.categories_all()
+    report = Report(
+        kind=kind,
+        scope=scope.code,
+        scope_name=scope.name,
+        start=period.start,
+        end=period.end,
+        title=_("%(kind)s %(start)s – %(end)s")
+        % {"kind": KIND_LABELS[kind], "start": day_text(period.start), "end": day_text(period.end)},
+        generated_at=now,
+        previous_start=previous.start,
+        previous_end=previous.end,
+    )
+    now_figures = _headline(scope=scope, period=period)
+    before_figures = _headline(scope=scope, period=previous)
+    report.tables += [
+        _comparison_counts(now_figures, before_figures),
+        _comparison_service(now_figures, before_figures),
+        _contacts_by_channel(contacts),
+    ]
+    if scope.is_all:
+        report.tables.append(_contacts_by_hotline(contacts))
+    report.tables += [
+        _contacts_by_month(contacts, period),
+        _contacts_by_type(contacts),
+        _contacts_by_area(contacts, categories),
+        _contacts_online_harms(contacts, categories),
+        _contacts_by_age_group(contacts),
+        _contacts_by_gender(contacts),
+        _cases_by_risk(scope=scope, period=period),
+        _escalations_by_agency(escalations, now=now),
+        _escalations_by_choice(
+            escalations,
+            "type",
+            EscalationType.choices,
+            _("Yêu cầu chuyển tuyến theo loại"),
+            _("Loại yêu cầu"),
+        ),
+        _escalations_by_choice(
+            escalations,
+            "urgency",
+            Urgency.choices,
+            _("Yêu cầu chuyển tuyến theo mức khẩn cấp"),
+            _("Mức khẩn cấp"),
+        ),
+        _escalation_deadlines(escalations, now=now),
+        _survey_answers(selectors.surveys_in(scope=scope, period=period)),
+    ]
+    report.charts = report_charts(
+        weekly_contacts=contacts,
+        contacts=contacts,
+        escalations=escalations,
+        weeks=mondays_in(period),
+        categories=categories,
+        now=now,
+    )
+    report.notes = period_notes(now)
+    return report
+
+
+def _headline(*, scope, period) -> dict:
+    """The figures compared with the previous period, counted for one period."""
+    contacts = selectors.contacts_in(scope=scope, period=period)
+    figures = contacts.aggregate(
+        contacts=Count("pk"),
+        answered=Count("pk", filter=ANSWERED),
+        abandoned=Count("pk", filter=ABANDONED),
+        in_danger=Count("pk", filter=IN_DANGER),
+    )
+    figures["cases_opened"] = selectors.cases_opened_in(scope=scope, period=period).count()
+    figures["cases_closed"] = selectors.cases_closed_in(scope=scope, period=period).count()
+    figures["escalations"] = selectors.escalations_sent_in(scope=scope, period=period).count()
+    figures["answered_rate"] = rate(figures["answered"], figures["contacts"])
+    figures["abandon_rate"] = rate(figures["abandoned"], figures["contacts"])
+    figures["wait_p50"], figures["wait_p90"] = percentiles(contacts, "waited_seconds", (0.5, 0.9))
+    (figures["handled_p50"],) = percentiles(contacts, "handled_seconds", (0.5,))
+    return figures
+
+
+COMPARED_COUNTS = (
+    ("contacts", gettext_lazy("Lượt liên hệ")),
+    ("answered", gettext_lazy("Lượt được trả lời")),
+    ("abandoned", gettext_lazy("Lượt bỏ đi trước khi được trả lời")),
+    ("in_danger", gettext_lazy("Lượt liên hệ có nguy hiểm tức thời")),
+    ("cases_opened", gettext_lazy("Hồ sơ mở mới")),
+    ("cases_closed", gettext_lazy("Hồ sơ được đóng")),
+    ("escalations", gettext_lazy("Yêu cầu chuyển tuyến đã gửi")),
+)
+
+
+COMPARED_SERVICE = (
+    ("answered_rate", gettext_lazy("Tỉ lệ được trả lời (%)")),
+    ("abandon_rate", gettext_lazy("Tỉ lệ bỏ đi trước khi được trả lời (%)")),
+    ("wait_p50", gettext_lazy("Thời gian chờ, trung vị (giây)")),
+    ("wait_p90", gettext_lazy("Thời gian chờ, phân vị 90 (giây)")),
+    ("handled_p50", gettext_lazy("Thời gian xử lý, trung vị (giây)")),
+)
+
+
+def _comparison_columns() -> list[str]:
+    return [_("Chỉ số"), _("Kỳ này"), _("Kỳ trước"), _("Thay đổi"), _("Thay đổi (%)")]
+
+
+def _compared_rows(names, now_figures: dict, before_figures: dict) -> list[list]:
+    rows = []
+    for name, label in names:
+        now_value, before_value = now_figures[name], before_figures[name]
+        rows.append([str(label), now_value, before_value, *change(now_value, before_value)])
+    return rows
+
+
+def _comparison_counts(now_figures: dict, before_figures: dict) -> Table:
+    return Table(
+        key="comparison",
+        title=_("So sánh với kỳ trước"),
+        columns=_comparison_columns(),
+        rows=_compared_rows(COMPARED_COUNTS, now_figures, before_figures),
+        derived_columns=2,
+    )
+
+
+def _comparison_service(now_figures: dict, before_figures: dict) -> Table:
+    return Table(
+        key="service",
+        title=_("Chất lượng tiếp nhận, so với kỳ trước"),
+        columns=_comparison_columns(),
+        rows=_compared_rows(COMPARED_SERVICE, now_figures, before_figures),
+        counts_people=False,
+        derived_columns=2,
+        note=_(
+            "Tỉ lệ tính trên mọi lượt liên hệ. Thời gian chờ và thời gian xử lý chỉ tính "
+            "các lượt được trả lời."
+        ),
+    )
+
+
+def _count_table(key: str, title: str, label: str, rows: list[list], **extra) -> Table:
+    return Table(
+        key=key,
+        title=title,
+        columns=[label, _("Lượt liên hệ")],
+        rows=with_total(rows),
+        total_row=True,
+        **extra,
+    )
+
+
+def _contacts_by_channel(contacts) -> Table:
+    rows = choice_rows(count_by(contacts, "channel"), Channel.choices)
+    return _count_table("contacts_by_channel", _("Lượt liên hệ theo kênh"), _("Kênh"), rows)
+
+
+def _contacts_by_hotline(contacts) -> Table:
+    rows_by_hotline = {
+        row["hotline_id"]: row
+        for row in contacts.values("hotline_id").annotate(
+            contacts=Count("pk"),
+            answered=Count("pk", filter=ANSWERED),
+            abandoned=Count("pk", filter=ABANDONED),
+        )
+    }
+    rows = []
+    for hotline in selectors.hotlines_all():
+        row = rows_by_hotline.get(hotline.pk, {})
+        rows.append(
+            [
+                hotline.name,
+                row.get("contacts", 0),
+                row.get("answered", 0),
+                row.get("abandoned", 0),
+            ]
+        )
+    return Table(
+        key="contacts_by_hotline",
+        title=_("Lượt liên hệ theo tỉnh/thành (tổng đài tiếp nhận)"),
+        columns=[_("Tổng đài"), _("Lượt liên hệ"), _("Được trả lời"), _("Bỏ đi")],
+        rows=with_total(rows),
+        total_row=True,
+    )
+
+
+def _contacts_by_month(contacts, period: Period) -> Table:
+    month = TruncMonth("ended_at", tzinfo=timezone.get_current_timezone(), output_field=DateField())
+    counts = count_by(contacts, month=month)
+    rows = [[first.strftime("%m/%Y"), counts.get(first, 0)] for first in months_in(period)]
+    return _count_table("contacts_by_month", _("Lượt liên hệ theo tháng"), _("Tháng"), rows)
+
+
+def _contacts_by_type(contacts) -> Table:
+    rows = choice_rows(
+        count_by(contacts, "contact_type"),
+        ContactType.choices,
+        blank_label=_("Chưa ghi nhận"),
+    )
+    return _count_table(
+        "contacts_by_type",
+        _("Lượt liên hệ theo loại"),
+        _("Loại liên hệ"),
+        rows,
+        note=_("Lượt chưa có kết quả ghi nhận được đếm ở dòng “Chưa ghi nhận”."),
+    )
+
+
+def _contacts_by_area(contacts, categories) -> Table:
+    area = Coalesce("categories__parent__code", "categories__code")
+    counts = {
+        row["area"]: row["n"]
+        for row in contacts.values(area=area).annotate(n=Count("pk", distinct=True)).order_by()
+    }
+    rows = [
+        [category.name, counts.get(category.code, 0)]
+        for category in categories
+        if category.parent_id is None
+    ]
+    rows.append([_("Chưa phân loại"), counts.get(None, 0)])
+    return Table(
+        key="contacts_by_category",
+        title=_("Lượt liên hệ theo nhóm vấn đề"),
+        columns=[_("Nhóm vấn đề"), _("Lượt liên hệ")],
+        rows=rows,
+        note=_("Một lượt liên hệ có thể thuộc nhiều nhóm, nên tổng các dòng có thể lớn hơn."),
+    )
+
+
+def _in_online_harms() -> Q:
+    return Q(categories__code=ONLINE_HARMS) | Q(categories__parent__code=ONLINE_HARMS)
+
+
+def _contacts_online_harms(contacts, categories) -> Table:
+    online = contacts.filter(_in_online_harms())
+    counts = count_by(online, "categories__code")
+    rows = [
+        [category.name, counts.get(category.code, 0)]
+        for category in categories
+        if category.parent is not None and category.parent.code == ONLINE_HARMS
+    ]
+    if counts.get(ONLINE_HARMS):
+        rows.insert(0, [_("Tác hại trên mạng, chưa rõ loại"), counts[ONLINE_HARMS]])
+    any_online = online.aggregate(n=Count("pk", distinct=True))["n"]
+    rows.append([_("Lượt liên hệ có ít nhất một tác hại trên mạng"), any_online])
+    return Table(
+        key="contacts_online_harms",
+        title=_("Tác hại trên không gian mạng"),
+        columns=[_("Loại tác hại"), _("Lượt liên hệ")],
+        rows=rows,
+        note=_("Dòng cuối đếm mỗi lượt một lần, dù lượt đó có nhiều loại tác hại."),
+    )
+
+
+def _contacts_by_age_group(contacts) -> Table:
+    rows = choice_rows(
+        count_by(contacts, "age_group"),
+        AgeGroup.choices,
+        blank_label=_("Không rõ"),
+    )
+    return _count_table(
+        "contacts_by_age_group", _("Lượt liên hệ theo nhóm tuổi"), _("Nhóm tuổi"), rows
+    )
+
+
+def _contacts_by_gender(contacts) -> Table:
+    rows = choice_rows(count_by(contacts, "gender"), Gender.choices, unknown_into=Gender.UNKNOWN)
+    return _count_table(
+        "contacts_by_gender", _("Lượt liên hệ theo giới tính"), _("Giới tính"), rows
+    )
+
+
+def _cases_by_risk(*, scope, period) -> Table:
+    opened = count_by(selectors.cases_opened_in(scope=scope, period=period), "highest_risk")
+    closed = count_by(selectors.cases_closed_in(scope=scope, period=period), "highest_risk")
+    rows = [
+        [str(Risk(risk).label), opened.get(risk, 0), closed.get(risk, 0)]
+        for risk in reversed(RISK_SCALE)
+    ]
+    return Table(
+        key="cases_by_risk",
+        title=_("Hồ sơ mở mới và đã đóng, theo mức rủi ro cao nhất"),
+        columns=[_("Mức rủi ro cao nhất"), _("Mở mới"), _("Đã đóng")],
+        rows=with_total(rows),
+        total_row=True,
+    )
+
+
+def _escalations_by_agency(escalations, *, now) -> Table:
+    names = ("sent", "ack_within", "ack_late", "resolve_within", "resolve_late")
+    rows = [
+        [name, *(row[field] for field in names)]
+        for name, row in escalations_per_agency(escalations, now=now)
+    ]
+    return Table(
+        key="escalations_by_agency",
+        title=_("Yêu cầu chuyển tuyến theo cơ quan"),
+        columns=[
+            _("Cơ quan"),
+            _("Đã gửi"),
+            _("Tiếp nhận đúng hạn"),
+            _("Tiếp nhận trễ hoặc quá hạn"),
+            _("Giải quyết đúng hạn"),
+            _("Giải quyết trễ hoặc quá hạn"),
+        ],
+        rows=with_total(rows),
+        total_row=True,
+    )
+
+
+def _escalations_by_choice(escalations, field: str, choices, title: str, label: str) -> Table:
+    rows = choice_rows(count_by(escalations, field), choices)
+    return Table(
+        key=f"escalations_by_{field}",
+        title=title,
+        columns=[label, _("Đã gửi")],
+        rows=with_total(rows),
+        total_row=True,
+    )
+
+
+def _escalation_deadlines(escalations, *, now) -> Table:
+    counted = escalations.aggregate(
+        **{name: Count("pk", filter=q) for name, q in deadline_filters(now).items()}
+    )
+    rows = []
+    for label, within, late in (
+        (_("Thời hạn tiếp nhận"), counted["ack_within"], counted["ack_late"]),
+        (_("Thời hạn giải quyết"), counted["resolve_within"], counted["resolve_late"]),
+    ):
+        rows.append([str(label), within + late, within, rate(within, within + late)])
+    return Table(
+        key="escalation_deadlines",
+        title=_("Tỉ lệ cơ quan xử lý đúng hạn"),
+        columns=[_("Thời hạn"), _("Đã đến hạn"), _("Đúng hạn"), _("Tỉ lệ đúng hạn (%)")],
+        rows=rows,
+        derived_columns=1,
+        note=_(
+            "Chỉ tính các yêu cầu đã đến hạn: đã tiếp nhận hoặc giải quyết, hoặc đã quá hạn. "
+            "Yêu cầu chưa đến hạn, đang chờ tổng đài bổ sung, hoặc kết thúc trước hạn "
+            "không được tính."
+        ),
+    )
+
+
+SURVEY_QUESTIONS = (
+    ("felt_heard", gettext_lazy("Em cảm thấy được lắng nghe")),
+    ("got_help", gettext_lazy("Em nhận được sự giúp đỡ cần thiết")),
+    ("would_return", gettext_lazy("Em sẽ liên hệ lại khi cần")),
+)
+
+
+def _survey_answers(surveys) -> Table:
+    answers = [*SurveyAnswer.values, ""]
+    counted = surveys.aggregate(
+        total=Count("pk"),
+        **{
+            f"{question}_{answer or 'blank'}": Count("pk", filter=Q(**{question: answer}))
+            for question, _label in SURVEY_QUESTIONS
+            for answer in answers
+        },
+    )
+    rows = [
+        [str(label), *(counted[f"{question}_{answer or 'blank'}"] for answer in answers)]
+        for question, label in SURVEY_QUESTIONS
+    ]
+    return Table(
+        key="survey_answers",
+        title=_("Khảo sát sau cuộc trò chuyện: %(n)s phiếu") % {"n": counted["total"]},
+        columns=[_("Câu hỏi"), *(str(label) for label in SurveyAnswer.labels), _("Bỏ trống")],
+        rows=rows,
+    )
