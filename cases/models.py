@@ -252,6 +252,10 @@ class CaseEvent(models.Model):
         # A supervisor tied the case to an incident (reports.Incident), or took it off one.
         INCIDENT_LINKED = "incident_linked", _("Gắn vào sự việc")
         INCIDENT_UNLINKED = "incident_unlinked", _("Gỡ khỏi sự việc")
+        ONLINE_ITEM = "online_item", _("Dấu vết trên mạng")
+        EVIDENCE = "evidence", _("Tệp bằng chứng")
+        EVIDENCE_SHOWN = "evidence_shown", _("Xem tệp bằng chứng")
+        TAKEDOWN = "takedown", _("Yêu cầu gỡ bỏ nội dung")
         LEGAL_HOLD_PLACED = "legal_hold_placed", _("Đặt lệnh giữ dữ liệu")
         LEGAL_HOLD_LIFTED = "legal_hold_lifted", _("Gỡ lệnh giữ dữ liệu")
         BREAK_GLASS_OPENED = "break_glass_opened", _("Mở quyền xem khẩn cấp")

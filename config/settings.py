@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "telephony",
     "handbook",
     "reports",
+    "harms",
     "retention",
     "inspection",
 ]
@@ -414,6 +415,27 @@ REPORT_DOCX_SIGNER_LINES = _docx_lines("REPORT_DOCX_SIGNER_LINES", "TM. BAN THƯ
 REPORT_DOCX_RECIPIENT_LINES = _docx_lines(
     "REPORT_DOCX_RECIPIENT_LINES", "- Ban Bí thư Trung ương Đoàn (để báo cáo);|- Lưu: VP."
 )
+
+# Evidence of online harm (harms/): screenshots and PDFs kept encrypted in files, outside
+# the database and outside anything the web server serves (never under STATIC_ROOT).
+EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(BASE_DIR / "var" / "evidence"))).resolve()
+if any(EVIDENCE_ROOT.is_relative_to(Path(s).resolve()) for s in (STATIC_ROOT, *STATICFILES_DIRS)):
+    raise ImproperlyConfigured("EVIDENCE_ROOT must not be inside a folder of static files")
+# Fernet keys, comma-separated, newest first, like PHONE_ENCRYPTION_KEY. Without one no
+# evidence file is stored or shown (fail closed).
+EVIDENCE_ENCRYPTION_KEY = env_str("EVIDENCE_ENCRYPTION_KEY")
+EVIDENCE_IMAGE_MAX_BYTES = env_int("EVIDENCE_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+EVIDENCE_PDF_MAX_BYTES = env_int("EVIDENCE_PDF_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Screenshots a young person may send from the chat (POST /chat/upload/): per conversation,
+# and per network (an IPv4 address or an IPv6 /64, kept as a keyed hash for an hour).
+CHAT_UPLOADS_PER_CONVERSATION_PER_HOUR = env_int(
+    "CHAT_UPLOADS_PER_CONVERSATION_PER_HOUR", 20, minimum=1
+)
+CHAT_UPLOADS_PER_NETWORK_PER_HOUR = env_int("CHAT_UPLOADS_PER_NETWORK_PER_HOUR", 60, minimum=1)
+# The key of the keyed hashes (HMAC-SHA256) that find the same handle or URL in cases of
+# several hotlines. Empty: derived from SECRET_KEY. Changing it needs `manage.py
+# harms_rehash`, which computes every item's hashes again from the item itself.
+HARMS_MATCH_KEY = env_str("HARMS_MATCH_KEY")
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from accounts import urls as accounts_urls
+from harms.youth_uploads import chat_upload
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
@@ -30,6 +31,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("chat/", helpline_pages.chat, name="chat"),
+    path("chat/upload/", chat_upload, name="chat_upload"),
     path("console/", helpline_pages.console, name="console"),
     path(
         "cases/<int:case_id>/transcript/",
@@ -46,6 +48,7 @@ urlpatterns = [
     path("reports/incidents/", include("reports.urls_incidents")),
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
+    path("harms/", include("harms.urls")),
     path("inspection/", include("inspection.urls")),
     path("break-glass/", inspection_views.break_glass, name="break_glass"),
     path("", include("retention.urls")),

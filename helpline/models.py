@@ -340,6 +340,10 @@ class Message(models.Model):
     )
     body = models.TextField()
     client_id = models.UUIDField(null=True, blank=True)
+    # A file sent with the message (a young person's screenshot): the id of its
+    # harms.EvidenceFile, which this app does not import, and its kind ("image").
+    attachment = models.UUIDField(null=True, blank=True)
+    attachment_kind = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -16,6 +16,12 @@ staff change requests stay: reports count them, and they hold no content.
 Notes and disclosure records refuse deletion through their own managers, so
 that no ordinary code path can rewrite them; this module is the one path that
 removes them, through a plain QuerySet, once their period is over.
+
+Evidence files (harms) go with what they belong to: their encrypted content on
+disk is erased before the batch commits, so a crash in between leaves a row
+whose content is already gone (the next round finishes the rows), never a
+file nobody will delete. A file of a case keeps its row and hashes under the
+case; a file of a contact alone goes with its custody rows.
 """
 
 import datetime
@@ -23,12 +29,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from cases.audit import case_event_record
 from cases.models import BreakGlassGrant, Case, CaseEvent, CaseNote, CaseState
 from escalation.models import DisclosureRecord, Escalation, EscalationMessage
+from harms.models import (
+    EvidenceEvent,
+    EvidenceFile,
+    OnlineItem,
+    OnlineItemRevision,
+    TakedownRequest,
+)
+from harms.storage import evidence_erase
 from helpline.models import (
     Conversation,
     ConversationRead,
@@ -95,6 +109,20 @@ def _conversation_still_kept(uuid_field: str):
 # --- erasing -------------------------------------------------------------------------------
 
 
+def _evidence_erase(files, at: datetime.datetime) -> int:
+    """Erase the content of these evidence files from disk now; mark their rows. How many."""
+    ids = list(files.filter(deleted_at=None).values_list("pk", flat=True))
+    for file_id in ids:
+        evidence_erase(file_id)
+    EvidenceFile.objects.filter(pk__in=ids).update(deleted_at=at)
+    return len(ids)
+
+
+def _counted(cascaded: dict, label: str, count: int) -> None:
+    if count:
+        cascaded[label] = cascaded.get(label, 0) + count
+
+
 def conversation_content_erase(*, conversation: Conversation, at: datetime.datetime) -> dict:
     """Delete what the young person said in a conversation, keeping the row and its counts.
 
@@ -107,6 +135,12 @@ def conversation_content_erase(*, conversation: Conversation, at: datetime.datet
     """
     cascaded = _delete(Message.objects.filter(conversation=conversation))
     cascaded.update(_delete(SmsMessage.objects.filter(conversation=conversation)))
+    # The screenshots the young person sent: content gone, rows (and hashes) kept.
+    _counted(
+        cascaded,
+        "harms.EvidenceFile content",
+        _evidence_erase(EvidenceFile.objects.filter(conversation=conversation), at),
+    )
     Conversation.objects.filter(pk=conversation.pk).update(
         handover_note="",
         token_hash="",
@@ -118,9 +152,33 @@ def conversation_content_erase(*, conversation: Conversation, at: datetime.datet
     return cascaded
 
 
+def _cases_evidence_erase(case_ids: list[int], at: datetime.datetime) -> int:
+    """Erase the evidence files of these cases and of their conversations, keeping the rows
+    (hashes, sizes, custody) under the case, since the conversations go."""
+    files = EvidenceFile.objects.filter(
+        Q(case_id__in=case_ids) | Q(conversation__case_id__in=case_ids)
+    )
+    erased = _evidence_erase(files, at)
+    of_conversation = EvidenceFile.objects.filter(conversation__case_id__in=case_ids)
+    of_conversation.filter(case=None).update(
+        case_id=Subquery(
+            Conversation.objects.filter(pk=OuterRef("conversation_id")).values("case_id")
+        )
+    )
+    EvidenceFile.objects.filter(conversation__case_id__in=case_ids).update(conversation=None)
+    # What staff wrote about the harm goes. The address or handle of the harmful account or
+    # post stays, with its keyed hash: takedowns and the cross-province match name it, and an
+    # item must keep one of the two (harms' own constraint).
+    OnlineItem.objects.filter(case_id__in=case_ids).update(description="")
+    _plain(OnlineItemRevision).filter(item__case_id__in=case_ids).update(description="")
+    TakedownRequest.objects.filter(item__case_id__in=case_ids).update(outcome_note="")
+    return erased
+
+
 def _cases_erase(case_ids: list[int], at: datetime.datetime) -> dict:
     """Erase what closed cases hold, keeping their rows and codes (reports count them)."""
     cascaded: dict[str, int] = {}
+    _counted(cascaded, "harms.EvidenceFile content", _cases_evidence_erase(case_ids, at))
     for part in (
         Conversation.objects.filter(case_id__in=case_ids),
         _plain(CaseNote).filter(case_id__in=case_ids),
@@ -151,7 +209,17 @@ def _rows_delete(model):
 
 
 def _conversations_delete(pks: list, at: datetime.datetime) -> dict:
-    return _delete(Conversation.objects.filter(pk__in=pks))
+    """Delete contacts and what hangs from them, their evidence files included."""
+    cascaded: dict[str, int] = {}
+    files = EvidenceFile.objects.filter(conversation_id__in=pks)
+    _counted(cascaded, "harms.EvidenceFile content", _evidence_erase(files, at))
+    # A file already given to a case stays with the case; one of the contact alone goes.
+    files.exclude(case=None).update(conversation=None)
+    alone = list(files.filter(case=None).values_list("pk", flat=True))
+    cascaded.update(_delete(_plain(EvidenceEvent).filter(file_id__in=alone)))
+    cascaded.update(_delete(_plain(EvidenceFile).filter(pk__in=alone)))
+    cascaded.update(_delete(Conversation.objects.filter(pk__in=pks)))
+    return cascaded
 
 
 # --- the kinds of data -----------------------------------------------------------------------

@@ -165,6 +165,12 @@
       wrapUpSaved: "Đã ghi kết quả.",
       wrapUpNeeded: "Hãy ghi kết quả các cuộc vừa xong trước khi nhận cuộc mới.",
       callbacksLabel: "Gọi lại: {n} chưa có người nhận",
+      attachmentBlurred: "Ảnh người liên hệ gửi (đang làm mờ)",
+      attachmentShow: "Xem ảnh",
+      attachmentRecorded: "Mỗi lần xem được ghi lại.",
+      attachmentFull: "Ảnh người liên hệ gửi",
+      attachmentFailed: "Không mở được ảnh.",
+      attachmentGone: "Ảnh không còn được lưu.",
     },
     en: {
       connecting: "Connecting…",
@@ -319,6 +325,12 @@
       wrapUpSaved: "Wrap-up saved.",
       wrapUpNeeded: "Wrap up the conversations you finished before taking a new one.",
       callbacksLabel: "Callbacks: {n} not taken",
+      attachmentBlurred: "Image sent by the young person (blurred)",
+      attachmentShow: "Show image",
+      attachmentRecorded: "Each viewing is recorded.",
+      attachmentFull: "Image sent by the young person",
+      attachmentFailed: "Could not open the image.",
+      attachmentGone: "The image is no longer kept.",
     },
   };
   var T = STRINGS[lang];
@@ -1186,6 +1198,56 @@
     return li;
   }
 
+  /* ---- a file sent with a message (a young person's screenshot): blurred until asked ---- */
+  // harms' addresses; the frame names the file by id only (docs/protocol.md).
+  function attachmentUrl(id, part) { return "/harms/files/" + encodeURIComponent(id) + "/" + part + "/"; }
+  function attachmentView(attachment) {
+    var box = el("div", "attachment");
+    box.dataset.attachment = attachment.id;
+    // Blurred on the server, so nothing recognisable reaches the screen before the click.
+    var thumb = el("img", "attachment-blurred");
+    thumb.alt = T.attachmentBlurred;
+    thumb.width = 160;
+    thumb.height = 120;
+    thumb.addEventListener("error", function () { box.replaceChild(el("p", "meta", T.attachmentGone), thumb); });
+    thumb.src = attachmentUrl(attachment.id, "thumbnail");
+    box.appendChild(thumb);
+    var show = el("button", "attachment-show", T.attachmentShow);
+    show.type = "button";
+    show.addEventListener("click", function () { showAttachment(box, attachment.id, show); });
+    box.appendChild(show);
+    box.appendChild(el("span", "meta", " " + T.attachmentRecorded));
+    return box;
+  }
+  function showAttachment(box, id, button) {
+    button.disabled = true;
+    // A POST: the server records who looked before it answers with the image.
+    fetch(attachmentUrl(id, "content"), {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": config.csrfToken },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.blob();
+    }).then(function (blob) {
+      return new Promise(function (resolve, reject) {
+        var reader = new FileReader();
+        reader.onload = function () { resolve(reader.result); };
+        reader.onerror = reject;
+        reader.readAsDataURL(blob);
+      });
+    }).then(function (dataUrl) {
+      var full = el("img", "attachment-full");
+      full.alt = T.attachmentFull;
+      full.style.maxWidth = "100%";
+      full.src = dataUrl;
+      var thumb = box.querySelector(".attachment-blurred");
+      if (thumb) box.replaceChild(full, thumb); else box.insertBefore(full, box.firstChild);
+      button.remove();
+    }, function () {
+      button.disabled = false;
+      toast(T.attachmentFailed, "");
+    });
+  }
+
   function setNote(li, text) {
     var at = li.querySelector(".at");
     if (at) at.textContent = text;
@@ -1210,6 +1272,7 @@
     if (!seq || pane.seen[seq]) return;
     var follow = nearBottom(pane.log);
     var li = bubble(message.sender, message.body, message.at, false);
+    if (message.attachment && message.attachment.id) li.appendChild(attachmentView(message.attachment));
     place(pane, li, seq);
     pane.seen[seq] = true;
     while (pane.seen[pane.contiguous + 1]) pane.contiguous += 1;

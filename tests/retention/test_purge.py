@@ -387,3 +387,109 @@ def test_it_keeps_a_break_glass_grant_while_the_case_content_is_kept_and_for_its
     assert BreakGlassGrant.objects.count() == 2
     purge(T0 + 60 * MINUTE + ten_years)
     assert list(BreakGlassGrant.objects.values_list("case", flat=True)) == [still_open.pk]
+
+
+# --- evidence files (harms) -------------------------------------------------------------------
+
+
+@pytest.fixture
+def evidence_storage(settings, tmp_path):
+    from cryptography.fernet import Fernet
+
+    settings.EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.EVIDENCE_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    return settings.EVIDENCE_ROOT
+
+
+def evidence(*, conversation=None, case=None, source="youth"):
+    """A screenshot kept as evidence: its row, its custody line and its encrypted file on disk."""
+    from harms.models import EvidenceEvent, EvidenceFile
+    from harms.storage import CONTENT, evidence_path, evidence_write
+
+    file = EvidenceFile.objects.create(
+        conversation=conversation,
+        case=case,
+        source=source,
+        kind="image",
+        original_size=3,
+        original_sha256="a" * 64,
+        sha256="b" * 64,
+        size=3,
+    )
+    EvidenceEvent.objects.create(file=file, action="uploaded")
+    evidence_write(file.pk, CONTENT, b"png")
+    file.path = evidence_path(file.pk, CONTENT)
+    assert file.path.exists()
+    return file
+
+
+@pytest.mark.django_db
+def test_it_deletes_a_contacts_screenshot_from_the_disk_with_the_contact(
+    op_hanoi, evidence_storage
+):
+    from harms.models import EvidenceEvent, EvidenceFile
+
+    conversation, _token = chat(operator=op_hanoi)
+    screenshot = evidence(conversation=conversation)
+    assert purge(CONTACT_ENDED + NINETY_DAYS) == 1
+    assert not screenshot.path.exists()
+    assert not EvidenceFile.objects.exists()
+    assert not EvidenceEvent.objects.exists()
+    assert not Conversation.objects.exists()
+    purged = PurgeRecord.objects.get(kind=PurgeKind.CONTACT)
+    assert purged.cascaded["harms.EvidenceFile content"] == 1
+
+
+@pytest.mark.django_db
+def test_it_erases_a_closed_cases_evidence_and_what_staff_wrote_about_the_harm(
+    op_hanoi, evidence_storage
+):
+    from harms.models import EvidenceFile, OnlineItem, Platform
+
+    case, conversation, _token = case_from_chat(operator=op_hanoi, close=False)
+    sent_in_chat = evidence(conversation=conversation)
+    uploaded = evidence(case=case, source="staff")
+    item = OnlineItem.objects.create(
+        case=case,
+        platform=Platform.objects.first(),
+        kind="account",
+        handle="@ke_xau_SECRET",
+        url="https://example.invalid/SECRET",
+        description="Tài khoản đe doạ em SECRET",
+        category=case.categories.first(),
+        handle_hash="c" * 64,
+        created_by=op_hanoi,
+    )
+    from tests.retention.helpers import case_close
+
+    case_close(case, by=op_hanoi, at=CASE_CLOSED)
+    assert purge(CASE_CLOSED + FIVE_YEARS) == 1
+    assert not sent_in_chat.path.exists() and not uploaded.path.exists()
+    kept = {
+        file.pk: (file.case_id, file.conversation_id, file.sha256, file.deleted_at)
+        for file in EvidenceFile.objects.all()
+    }
+    assert kept == {
+        sent_in_chat.pk: (case.pk, None, "b" * 64, CASE_CLOSED + FIVE_YEARS),
+        uploaded.pk: (case.pk, None, "b" * 64, CASE_CLOSED + FIVE_YEARS),
+    }
+    item.refresh_from_db()
+    assert (item.description, item.handle_hash) == ("", "c" * 64)
+    # Where the harm was stays named: takedowns and the cross-province match need it.
+    assert item.handle == "@ke_xau_SECRET"
+
+
+@pytest.mark.django_db
+def test_it_erases_the_screenshots_of_a_conversation_its_young_person_had_deleted(
+    op_hanoi, evidence_storage
+):
+    from django.utils import timezone
+
+    from harms.models import EvidenceFile
+    from retention.services import deletion_request_make
+
+    conversation, _token = chat(operator=op_hanoi, at=timezone.now() - datetime.timedelta(hours=1))
+    screenshot = evidence(conversation=conversation)
+    assert deletion_request_make(conversation_id=conversation.pk).status == "done"
+    assert not screenshot.path.exists()
+    assert EvidenceFile.objects.get().deleted_at is not None
