@@ -242,7 +242,8 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers and Prometheus ask the workers directly, without nginx's X-Forwarded-Proto.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -436,6 +437,28 @@ CHAT_UPLOADS_PER_NETWORK_PER_HOUR = env_int("CHAT_UPLOADS_PER_NETWORK_PER_HOUR",
 # several hotlines. Empty: derived from SECRET_KEY. Changing it needs `manage.py
 # harms_rehash`, which computes every item's hashes again from the item itself.
 HARMS_MATCH_KEY = env_str("HARMS_MATCH_KEY")
+
+# Health and metrics (docs/operations.md, "Health and metrics").
+# How long /healthz and /readyz wait for each Redis host's answer.
+HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 2, minimum=1)
+# After SIGTERM, how long daphne keeps serving while /readyz answers 503, so that a load
+# balancer polling it stops sending work first. nginx alone needs none: it moves on to the
+# next worker as soon as this one's socket refuses.
+READYZ_DRAIN_SECONDS = env_int("READYZ_DRAIN_SECONDS", 0)
+# The Prometheus endpoint /metrics: off by default; then only on loopback, or to this token.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long")
+# run_worker serves its own /metrics on this loopback port when it is set (0: it does not).
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
+if METRICS_WORKER_PORT > 65535:
+    raise ImproperlyConfigured("METRICS_WORKER_PORT must be a TCP port (at most 65535)")
+METRICS_WORKER_ADDRESS = env_str("METRICS_WORKER_ADDRESS", "127.0.0.1")
+# prometheus_client's own variable: the directory the processes of one host share.
+METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if METRICS_MULTIPROC_DIR and not Path(METRICS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:

@@ -8,6 +8,7 @@ from django.views.i18n import set_language
 
 from accounts import urls as accounts_urls
 from harms.youth_uploads import chat_upload
+from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
@@ -18,6 +19,9 @@ admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiế
 urlpatterns = [
     path("", helpline_views.home, name="home"),
     path("healthz", helpline_views.healthz, name="healthz"),
+    path("readyz", helpline_views.readyz, name="readyz"),
+    # Off unless METRICS_ENABLED; loopback or METRICS_TOKEN only; nginx does not proxy it.
+    path("metrics", helpline_metrics.metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts_urls.logout_view, name="logout"),
     *accounts_urls.password_reset_urlpatterns,
