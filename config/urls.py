@@ -13,6 +13,7 @@ from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
+from inspection import views as inspection_views
 
 admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
 
@@ -55,7 +56,10 @@ urlpatterns = [
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
     path("harms/", include("harms.urls")),
+    path("inspection/", include("inspection.urls")),
+    path("break-glass/", inspection_views.break_glass, name="break_glass"),
     path("connectors/", include("connectors.urls")),
+    path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]
