@@ -103,6 +103,19 @@ CHAT_TEXT = {
     "screenshotCancel": _("Thôi"),
     "screenshotSending": _("Đang gửi ảnh…"),
     "screenshotFailed": _("Chưa gửi được ảnh. Bạn hãy thử lại, hoặc kể bằng lời."),
+    "deleteAsk": _("Xin xoá cuộc trò chuyện này"),
+    "deleteWhy": _(
+        "Tổng đài sẽ xoá những gì bạn và tư vấn viên đã viết. Lượt liên hệ vẫn được đếm, "
+        "không kèm lời nào."
+    ),
+    "deleteQuestion": _("Xoá hết cuộc trò chuyện này? Không lấy lại được."),
+    "deleteYes": _("Xoá"),
+    "deleteNo": _("Không xoá"),
+    "deleteSending": _("Đang gửi yêu cầu xoá…"),
+    "deleteUnavailable": _(
+        "Trang này không còn xin xoá được cuộc trò chuyện đó. Hãy bắt đầu cuộc trò chuyện mới "
+        "và nhờ tư vấn viên."
+    ),
     "danger": _("Tôi đang gặp nguy hiểm"),
     "urgent": _(
         "Nếu bạn hoặc ai đó đang gặp nguy hiểm ngay lúc này, hãy gọi 113 (Công an) hoặc 111 "

@@ -399,6 +399,7 @@
         break;
       case "passphrase_set": onPassphraseSet(frame); break;
       case "survey_thanks": onSurveyThanks(); break;
+      case "delete_status": (chat.DeletionRequest.asking || deletionHere()).show(frame); break;
       case "error": onError(frame); break;
       default: break;
     }
@@ -506,7 +507,8 @@
     var code = frame.code || "";
     if (code === "invalid_token" || code === "token_expired") {
       if (state && state.phase === "ended") {
-        state.token = null; // the survey and passphrase can no longer reach it
+        state.token = null; // the survey, the passphrase and a deletion can no longer reach it
+        if (chat.DeletionRequest.asking) chat.DeletionRequest.asking.show({ detail: PAGE_TEXT[lang].deleteUnavailable });
         return;
       }
       backToWelcome(T.lost);
@@ -629,6 +631,9 @@
     resetSurvey();
     callbackForm.reset();
     [leaveKeep, afterKeep].forEach(function (keep) { keep.input.value = ""; keep.result.textContent = ""; });
+    [chatDeletion, afterDeletion].forEach(function (deletion) { deletion.reset(); });
+    chat.DeletionRequest.asking = null;
+    els.afterKeep.hidden = false;
     els.dangerBox.textContent = "";
     els.dangerBox.dataset.shown = "";
     els.status.textContent = "";
@@ -892,6 +897,22 @@
   els.input.addEventListener("input", onInput);
   els.input.addEventListener("keydown", onComposerKey);
   els.dangerChat.addEventListener("click", pressDanger);
+  var deletionOptions = {
+    request: function () {
+      if (!state || !state.token) return false;
+      sendWhenReady({ type: "delete_request" });
+      return true;
+    },
+    text: function (key) { return PAGE_TEXT[lang][key]; },
+    // Deleted: the token opens nothing any more, and a passphrase would lead to nothing.
+    done: function () {
+      if (state) state.token = null;
+      els.afterKeep.hidden = true;
+    },
+  };
+  var chatDeletion = new chat.DeletionRequest($("chat-delete"), deletionOptions);
+  var afterDeletion = new chat.DeletionRequest($("after-delete"), deletionOptions);
+  function deletionHere() { return view === "ended" ? afterDeletion : chatDeletion; }
   new chat.Screenshot({
     open: els.screenshotOpen, panel: els.screenshotPanel, file: $("screenshot-file"),
     choose: $("screenshot-choose"), cancel: $("screenshot-cancel"), result: $("screenshot-result"),
