@@ -326,8 +326,8 @@ def test_it_fails_closed_on_a_text_no_configured_key_can_read(settings, op_hanoi
 # --- the migrations that encrypt rows written before -----------------------------------
 
 ENCRYPTING_MIGRATIONS = [
-    "helpline.migrations.0015_encrypt_existing_content",
-    "cases.migrations.0010_encrypt_existing_content",
+    "helpline.migrations.0016_encrypt_existing_content",
+    "cases.migrations.0011_encrypt_existing_content",
     "escalation.migrations.0006_encrypt_existing_content",
     "harms.migrations.0004_encrypt_existing_content",
 ]

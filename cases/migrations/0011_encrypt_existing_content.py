@@ -10,8 +10,8 @@ from django.db import migrations
 from helpline.crypto import decrypt_existing_rows, encrypt_existing_rows
 
 CONTENT_COLUMNS = (
-    ("helpline", "Conversation", "handover_note"),
-    ("helpline", "Message", "body"),
+    ("cases", "Case", "summary"),
+    ("cases", "CaseNote", "body"),
 )
 
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("helpline", "0014_encrypted_content"),
+        ("cases", "0010_encrypted_content"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpline', '0013_message_attachment'),
+        ('helpline', '0014_conversation_erased_and_inspector'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0008_case_event_actions_together'),
+        ('cases', '0009_erasure_and_break_glass'),
     ]
 
     operations = [

@@ -10,8 +10,8 @@ from django.db import migrations
 from helpline.crypto import decrypt_existing_rows, encrypt_existing_rows
 
 CONTENT_COLUMNS = (
-    ("cases", "Case", "summary"),
-    ("cases", "CaseNote", "body"),
+    ("helpline", "Conversation", "handover_note"),
+    ("helpline", "Message", "body"),
 )
 
 
@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("cases", "0009_encrypted_content"),
+        ("helpline", "0015_encrypted_content"),
     ]
 
     operations = [
