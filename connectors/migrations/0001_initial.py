@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('helpline', '0015_channel_zalo_messenger'),
+        ('helpline', '0017_channel_zalo_messenger'),
     ]
 
     operations = [

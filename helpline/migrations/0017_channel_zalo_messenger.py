@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpline', '0014_conversation_erased_and_inspector'),
+        ('helpline', '0016_encrypt_existing_content'),
     ]
 
     operations = [
