@@ -21,7 +21,7 @@ from django.utils.translation import gettext_noop
 
 from connectors import outbound
 from connectors.base import InboundEvent, platform_client_id
-from connectors.crypto import platform_user_hash, secret_encrypt
+from connectors.crypto import platform_user_hash, secret_decrypt, secret_encrypt
 from connectors.models import (
     DeliveryStatus,
     Notice,
@@ -104,7 +104,7 @@ def _inbound_record(*, account, contact, event, thread=None, message=None, statu
         direction=PlatformMessage.Direction.INBOUND,
         conversation=thread.conversation if thread else None,
         message=message,
-        held_body="" if thread else _body(event),
+        held_body_encrypted="" if thread else secret_encrypt(_body(event)),
         status=status or DeliveryStatus.RECEIVED,
         created_at=event.at,
     )
@@ -135,14 +135,16 @@ def _route_held(*, account, contact, province_code: str, at) -> PlatformThread:
         held.message = _post(
             thread,
             account=account,
-            body=held.held_body,
+            body=secret_decrypt(held.held_body_encrypted),
             message_id=held.external_id,
             at=held.created_at,
         )
         held.conversation = thread.conversation
-        held.held_body = ""
+        held.held_body_encrypted = ""
         held.status = DeliveryStatus.RECEIVED
-        held.save(update_fields=["message", "conversation", "held_body", "status", "updated_at"])
+        held.save(
+            update_fields=["message", "conversation", "held_body_encrypted", "status", "updated_at"]
+        )
         _seen(thread, message_id=held.external_id, at=held.created_at)
     contact.province_asked_at = None
     contact.save(update_fields=["province_asked_at"])

@@ -163,8 +163,9 @@ class PlatformMessage(models.Model):
     message = models.OneToOneField(
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="platform_message"
     )
-    # A held message's text, until it joins its conversation (then emptied).
-    held_body = models.TextField(blank=True)
+    # A held message's text, encrypted like the platform ids, until it joins its conversation
+    # (then emptied): a young person's words are never plain text at rest.
+    held_body_encrypted = models.TextField(blank=True, editable=False)
     notice = models.CharField(max_length=20, choices=Notice.choices, blank=True)
     status = models.CharField(max_length=15, choices=DeliveryStatus.choices)
     # Messenger: the message tag a reply outside the 24-hour window goes out with.

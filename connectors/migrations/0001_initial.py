@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('external_id', models.CharField(blank=True, max_length=100, null=True)),
                 ('direction', models.CharField(choices=[('in', 'Đến'), ('out', 'Đi')], max_length=3)),
-                ('held_body', models.TextField(blank=True)),
+                ('held_body_encrypted', models.TextField(blank=True, editable=False)),
                 ('notice', models.CharField(blank=True, choices=[('received', 'Đã nhận tin nhắn'), ('province_question', 'Hỏi tỉnh/thành'), ('image_refused', 'Chưa nhận hình ảnh')], max_length=20)),
                 ('status', models.CharField(choices=[('received', 'Đã nhận'), ('held', 'Chờ chọn tỉnh/thành'), ('pending', 'Chờ gửi'), ('sending', 'Đang gửi'), ('sent', 'Đã gửi'), ('failed', 'Không gửi được'), ('window_closed', 'Quá thời hạn trả lời')], max_length=15)),
                 ('tag', models.CharField(blank=True, max_length=20)),

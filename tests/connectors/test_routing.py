@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from connectors.crypto import secret_decrypt
 from connectors.jobs import route_unanswered_province_questions
 from connectors.models import PlatformContact, PlatformMessage
 from connectors.notices import province_from_answer
@@ -30,7 +31,10 @@ def test_it_holds_a_national_oas_first_message_and_asks_the_province(
 
     assert not Conversation.objects.exists()
     held = PlatformMessage.objects.get(direction="in")
-    assert (held.status, held.conversation, held.held_body) == ("held", None, "Em bị lộ ảnh")
+    assert (held.status, held.conversation) == ("held", None)
+    # Held until the province is known, and encrypted meanwhile like the platform id.
+    assert "Em bị lộ ảnh" not in held.held_body_encrypted
+    assert secret_decrypt(held.held_body_encrypted) == "Em bị lộ ảnh"
     [question] = zalo_api.messages()
     text = question.body["message"]["text"]
     assert text.startswith("Chào bạn! Bạn đang ở tỉnh/thành nào?")
