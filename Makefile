@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 RUN_ENV := DEBUG=1
+# Processes for the tests without a browser (tests/run-suite); 0 runs them in this one.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint check messages install clean cluster cluster-stop
 
@@ -40,7 +42,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_WORKERS=$(TEST_WORKERS) tests/run-suite $(BIN)/python $(PYTEST_ARGS)
 
 # The national topology on this machine, on loopback only: PostgreSQL, Redis, nginx, two
 # daphne workers and run_worker, with production settings (docs/operations.md, "Local cluster").

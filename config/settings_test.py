@@ -8,7 +8,18 @@ os.environ.setdefault("SQLITE_PATH", ":memory:")
 # Not a secret: the tests' own content key (helpline/crypto.py), fixed so that failures reproduce.
 os.environ.setdefault("CONTENT_ENCRYPTION_KEY", "dGVzdHMtb25seS1jb250ZW50LWtleS0wMTIzNDU2Nzg=")
 
-from config.settings import *  # noqa: F403
+# Parallel test workers (pytest-xdist) share one Redis: each gets a database of its own, so
+# that one worker's groups and channels never reach another's sockets. The environment is
+# changed too, so that the servers a test starts inherit it.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _database = 1 + int(_xdist_worker[2:])
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_database}"))
+
+from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False

@@ -5,6 +5,8 @@ from django.utils import translation
 
 from cases.models import Category
 from cases.services import case_create
+from harms.models import Platform, TakedownChannel
+from harms.reference import channels_sync, platforms_sync
 from helpline.management.commands.seed_demo import agencies_seed, demo_staff_seed
 from helpline.models import Hotline, User
 from helpline.reference_data import categories_sync, hotlines_sync
@@ -24,7 +26,7 @@ def default_language():
 
 @pytest.fixture
 def reference_data(request):
-    """Hotlines, categories, demo agencies and the named staff.
+    """Hotlines, categories, online platforms and takedown channels, demo agencies, the named staff.
 
     Data migrations load hotlines and categories, but a transactional test empties
     every table when it ends, so they are loaded again when missing.
@@ -37,6 +39,9 @@ def reference_data(request):
     if not Hotline.objects.exists():
         hotlines_sync(Hotline)
         categories_sync(Category)
+    if not Platform.objects.exists():
+        platforms_sync(Platform)
+        channels_sync(TakedownChannel, Platform)
     agencies_seed()
     demo_staff_seed(password=None)
 

@@ -228,7 +228,9 @@ def test_a_resend_after_the_end_still_gets_its_ack(op_hanoi):
 
 
 @pytest.mark.django_db
-def test_a_queued_chat_whose_socket_is_gone_times_out_but_a_live_one_stays(settings):
+def test_a_queued_chat_whose_socket_is_gone_times_out_but_a_live_one_stays(
+    settings, reference_data
+):
     settings.CHAT_QUEUED_GRACE_SECONDS = 90
     gone = start("01", at=NOW - datetime.timedelta(seconds=200))
     live = start("01", at=NOW - datetime.timedelta(seconds=200))
