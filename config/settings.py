@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "handbook",
     "reports",
     "harms",
+    "retention",
+    "inspection",
 ]
 
 MIDDLEWARE = [
@@ -344,6 +346,36 @@ SMS_CONTINUATION_WINDOW_SECONDS = env_int("SMS_CONTINUATION_WINDOW_SECONDS", 24 
 SMS_SEND_MAX_ATTEMPTS = env_int("SMS_SEND_MAX_ATTEMPTS", 5, minimum=1)
 VOICEMAIL_MAX_SECONDS = env_int("VOICEMAIL_MAX_SECONDS", 120, minimum=10)
 VOICEMAIL_RETENTION_DAYS = env_int("VOICEMAIL_RETENTION_DAYS", 30, minimum=1)
+# How long each kind of data is kept, in days, and from which event (docs/security.md,
+# "Retention"). The worker's purge (retention/jobs.py) deletes or erases what is past its
+# period, in batches; retention.schedule checks this at startup (ImproperlyConfigured).
+RETENTION = {
+    # A contact that never became a case (its messages, call and SMS records, the caller's
+    # number): from the end of the contact. Its contact record stays, for reports.
+    "contact_days": env_int("RETENTION_CONTACT_DAYS", 90, minimum=1),
+    # A closed case's conversations, summary, notes and escalation messages: from its closing.
+    "closed_case_days": env_int("RETENTION_CLOSED_CASE_DAYS", 5 * 365, minimum=1),
+    # A safe-callback request that is over (its number, encrypted): from its closing.
+    "callback_days": env_int("RETENTION_CALLBACK_DAYS", 90, minimum=1),
+    # A passphrase nobody used again: from its last use.
+    "identity_days": env_int("RETENTION_IDENTITY_DAYS", 180, minimum=1),
+    # Voicemail audio at Twilio: from its recording (telephony's own job deletes it).
+    "voicemail_days": VOICEMAIL_RETENTION_DAYS,
+    # Audit rows (timeline, reads, reveals, monitoring, disclosures, report events, holds,
+    # break-glass grants, deletion requests): from their own time, and never while the data
+    # they describe is still kept. Longer than any period above.
+    "audit_days": env_int("RETENTION_AUDIT_DAYS", 10 * 365, minimum=1),
+}
+# Rows per purge batch (one transaction and one PurgeRecord each), and batches per kind of
+# data in one round of the worker, so that a first purge of a large database leaves room
+# for the other jobs between rounds.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500, minimum=1)
+RETENTION_BATCHES_PER_ROUND = env_int("RETENTION_BATCHES_PER_ROUND", 20, minimum=1)
+# After a purge that found nothing more to do, the worker looks again this much later.
+RETENTION_PURGE_INTERVAL_SECONDS = env_int("RETENTION_PURGE_INTERVAL_SECONDS", 3600, minimum=1)
+# How long a supervisor's break-glass access to one case outside their scope lasts.
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60, minimum=5)
+
 # Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
 PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")
 if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:

@@ -12,6 +12,7 @@ from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
+from inspection import views as inspection_views
 
 admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
 
@@ -52,6 +53,9 @@ urlpatterns = [
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
     path("harms/", include("harms.urls")),
+    path("inspection/", include("inspection.urls")),
+    path("break-glass/", inspection_views.break_glass, name="break_glass"),
+    path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]

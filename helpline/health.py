@@ -7,6 +7,7 @@ applied (a worker started on new code before `migrate` ran is not ready), and
 not shutting down.
 """
 
+import signal
 import sys
 import threading
 
@@ -91,13 +92,16 @@ def migrations_applied() -> bool:
 
 
 def shutdown_watch() -> None:
-    """Under daphne, be told when the server starts stopping; once per process.
+    """Under daphne, take over SIGTERM so that the drain comes before anything stops; once.
 
-    daphne runs on Twisted's reactor, which fires its "before shutdown" triggers
-    on SIGTERM before it closes the listening sockets. From then on /readyz
-    answers 503, and with READYZ_DRAIN_SECONDS the close waits that long, so a
-    load balancer that polls /readyz stops sending work first. Outside a Twisted
-    server (tests, commands) there is nothing to watch.
+    daphne cancels every application instance still running as soon as its
+    reactor starts shutting down, so a request in flight at SIGTERM would never
+    get its answer. Instead, SIGTERM marks this process as shutting down
+    (/readyz answers 503) and stops the reactor only after READYZ_DRAIN_SECONDS,
+    while it goes on serving, so a load balancer that polls /readyz stops
+    sending work first. A second SIGTERM stops at once. Any other way of
+    stopping still turns /readyz to 503. Outside a Twisted server (tests,
+    commands) there is nothing to watch.
     """
     global _watching
     reactor = sys.modules.get("twisted.internet.reactor")
@@ -105,15 +109,29 @@ def shutdown_watch() -> None:
         if _watching or reactor is None or not getattr(reactor, "running", False):
             return
         _watching = True
-    reactor.callFromThread(
-        reactor.addSystemEventTrigger, "before", "shutdown", _shutdown_started, reactor
-    )
+    reactor.callFromThread(_take_over_shutdown, reactor)
 
 
-def _shutdown_started(reactor):
-    from twisted.internet.task import deferLater
+def _take_over_shutdown(reactor):
+    """In the reactor's (main) thread, where signal handlers may be set."""
+    reactor.addSystemEventTrigger("before", "shutdown", _shutting_down.set)
 
+    def on_sigterm(signum, frame):
+        reactor.callFromThread(_drain_then_stop, reactor)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _drain_then_stop(reactor):
+    if _shutting_down.is_set() or not settings.READYZ_DRAIN_SECONDS:
+        _shutting_down.set()
+        if reactor.running:
+            reactor.stop()
+        return
     _shutting_down.set()
-    if settings.READYZ_DRAIN_SECONDS:
-        return deferLater(reactor, settings.READYZ_DRAIN_SECONDS, lambda: None)
-    return None
+    reactor.callLater(settings.READYZ_DRAIN_SECONDS, _stop, reactor)
+
+
+def _stop(reactor):
+    if reactor.running:
+        reactor.stop()

@@ -74,6 +74,8 @@ def home(request):
         return redirect("console")
     if user.is_liaison:
         return redirect("liaison:queue")
+    if user.is_inspector:
+        return redirect("inspection:index")
     if user.is_staff:
         return redirect("admin:index")
     return redirect("logout_page")

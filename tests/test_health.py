@@ -200,6 +200,9 @@ def test_it_is_ready_only_once_migrated_and_not_while_shutting_down():
         # Still serving while it drains, so nothing in flight is cut short.
         assert get(f"{base}/healthz") == (200, b"ok\n")
         assert process.poll() is None
+        # An operator who cannot wait for the drain sends a second SIGTERM.
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
     finally:
         process.kill()
         process.wait(timeout=10)

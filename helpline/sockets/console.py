@@ -596,6 +596,18 @@ class OperatorConsoleConsumer(StaffSocket):
                 }
             )
 
+    async def chat_deletion(self, event):
+        """The young person asked to delete this conversation (retention.services)."""
+        conversation_id = event["conversation"]
+        if conversation_id in self.held or conversation_id in self.watching:
+            await self.send_json(
+                {
+                    "type": "deletion_requested",
+                    "conversation": conversation_id,
+                    "status": event["status"],
+                }
+            )
+
     async def console_push(self, event):
         frame = event.get("frame")
         if isinstance(frame, dict):

@@ -49,6 +49,12 @@
       abandoned: "Người liên hệ đã rời đi trước khi được nhận.",
       transferred: "Đã chuyển tới tổng đài {h}. Bạn có thể đóng thẻ này.",
       quickExitToast: "Người liên hệ ({who}) vừa bấm THOÁT NHANH.",
+      deletion: {
+        done: "Người liên hệ đã xin xoá cuộc trò chuyện: nội dung đã được xoá.",
+        pending: "Người liên hệ xin xoá cuộc trò chuyện: nội dung sẽ được xoá khi cuộc trò chuyện kết thúc.",
+        held: "Người liên hệ xin xoá cuộc trò chuyện, nhưng hồ sơ đang được giữ theo yêu cầu của cơ quan có thẩm quyền: chưa xoá.",
+        escalation_open: "Người liên hệ xin xoá cuộc trò chuyện, nhưng còn chuyển tuyến đang mở: chưa xoá.",
+      },
       takenToast: "Cuộc này đã có tư vấn viên khác nhận.",
       capacityToast: "Bạn đang xử lý tối đa số cuộc. Kết thúc một cuộc trước khi nhận thêm.",
       caseLinked: "Đã liên kết hồ sơ {ref}.",
@@ -209,6 +215,12 @@
       abandoned: "The young person left before anyone answered.",
       transferred: "Transferred to hotline {h}. You can close this tab.",
       quickExitToast: "The young person ({who}) just used QUICK EXIT.",
+      deletion: {
+        done: "The young person asked to delete this conversation: its content is deleted.",
+        pending: "The young person asked to delete this conversation: its content is deleted when it ends.",
+        held: "The young person asked to delete this conversation, but its case is held at a competent authority's request: not deleted.",
+        escalation_open: "The young person asked to delete this conversation, but an escalation is still open: not deleted.",
+      },
       takenToast: "Another counsellor accepted this one first.",
       capacityToast: "You are at capacity. End a chat before accepting another.",
       caseLinked: "Linked to case {ref}.",
@@ -765,6 +777,7 @@
       transferForm: node.querySelector(".transfer-form"), transferSelect: node.querySelector(".transfer-select"),
       endButton: node.querySelector(".end"), composer: node.querySelector(".composer"),
       cannedSelect: node.querySelector(".canned"), quickExit: node.querySelector(".quick-exit-banner"),
+      deletionBanner: node.querySelector(".deletion-banner"),
       endedBanner: node.querySelector(".ended-banner"), youthStatus: node.querySelector(".youth-status"),
       lastTyping: 0, state: info.state || "active",
       channel: info.channel || "webchat", phone: isPhone(info.channel), call: null, delivery: {},
@@ -1185,6 +1198,17 @@
     toast(fmt(T.quickExitToast, { who: describe(pane.info) }), "urgent");
   }
 
+  // What the young person asked, and where it stands; the server decided (docs/protocol.md).
+  function showDeletionRequest(pane, status) {
+    var words = T.deletion[status];
+    if (!words) return;
+    pane.deletionBanner.textContent = words;
+    pane.deletionBanner.hidden = false;
+    // Deleted on the server: nothing of it stays on this screen either.
+    if (status === "done") pane.log.textContent = "";
+    toast(describe(pane.info) + ": " + words, "");
+  }
+
   /* ---- messages ---- */
   function bubble(sender, body, at, mine) {
     var li = el("li", "msg " + (sender === "youth" ? "them" : sender === "system" ? "system" : "me"));
@@ -1595,6 +1619,9 @@
         break;
       case "quick_exit":
         if (pane) showQuickExit(pane);
+        break;
+      case "deletion_requested":
+        if (pane) showDeletionRequest(pane, frame.status);
         break;
       case "youth":
         if (pane) setYouth(pane, frame.connected);

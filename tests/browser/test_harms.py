@@ -147,3 +147,21 @@ def test_it_shows_the_young_persons_screenshot_blurred_in_the_console_until_aske
     expect(full).to_be_visible()
     assert full.get_attribute("src").startswith("data:image/png;base64,")
     expect(placeholder.get_by_role("button", name="Xem ảnh")).to_have_count(0)
+
+
+def test_a_young_person_sends_a_screenshot_from_the_chat_after_the_warning(new_context, login_as):
+    operator = open_console(login_as, "op_central")
+    youth = start_youth_chat(open_youth_page(new_context))
+    pane = accept(operator, conversation_id(youth))
+
+    youth.get_by_role("button", name="Gửi ảnh chụp màn hình").click()
+    panel = youth.locator("#screenshot-panel")
+    expect(panel).to_contain_text("Đừng gửi ảnh khoả thân")
+    youth.locator("#screenshot-file").set_input_files(
+        files=[{"name": "chup.png", "mimeType": "image/png", "buffer": screenshot_png()}]
+    )
+
+    expect(panel).to_be_hidden()
+    expect(youth.locator("#log li.me").last).to_contain_text("[ảnh]")
+    expect(pane.locator(".attachment img.attachment-blurred")).to_be_visible()
+    youth.get_by_role("button", name="Thoát nhanh").click()

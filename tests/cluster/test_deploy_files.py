@@ -90,6 +90,7 @@ def test_it_renders_the_same_site_with_the_documented_envsubst_command(tmp_path)
 def test_it_documents_every_setting_in_the_environment_template():
     settings = (ROOT / "config/settings.py").read_text()
     read = set(re.findall(r'env_(?:str|bool|int|list|choice)\(\s*"([A-Z0-9_]+)"', settings))
+    read |= set(re.findall(r'_docx_lines\(\s*"([A-Z0-9_]+)"', settings))
     template = (ROOT / "deploy/helpline.env.example").read_text()
     named = set(re.findall(r"\b([A-Z][A-Z0-9_]+)\b", template))
 
