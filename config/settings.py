@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     database_from_url,
+    development_fernet_key,
     env_bool,
     env_choice,
+    env_fernet_keys,
     env_int,
     env_list,
     env_str,
@@ -30,6 +32,17 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+
+# Fernet keys for the content kept in the database (helpline/crypto.py: messages, case
+# summaries and notes, escalations), comma-separated, newest first: the first encrypts, all
+# decrypt. Fail closed: without one the helpline refuses to start, unless DEBUG is on; then
+# the key is derived from SECRET_KEY, so a development database stays readable exactly as
+# long as SECRET_KEY stays the same.
+CONTENT_ENCRYPTION_KEY = env_fernet_keys("CONTENT_ENCRYPTION_KEY")
+if not CONTENT_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CONTENT_ENCRYPTION_KEY must be set when DEBUG is off")
+    CONTENT_ENCRYPTION_KEY = development_fernet_key(SECRET_KEY, purpose="content")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
