@@ -162,6 +162,9 @@ class EscalationMachine(RolledBackMachine):
 
     # --- the hotline's steps ---
 
+    # A handful of escalations is enough to meet every rule; more only slow each
+    # step's checks, which read every escalation through the selectors.
+    @precondition(lambda self: len(self.model) < 6)
     @rule(target=escalations, data=st.data())
     def send(self, data):
         case = self.cases[data.draw(st.sampled_from(sorted(self.cases)), label="case")]
@@ -332,7 +335,7 @@ class EscalationMachine(RolledBackMachine):
         if name == "risk":
             self._revise_risk(case, data.draw(st.sampled_from(RISKS), label="risk"))
             return
-        sources, target = CASE_STEPS[name]
+        sources = CASE_STEPS[name][0]
         username = data.draw(st.sampled_from(["sup_central", "sup_hanoi", "op_hue"]), label="who")
         person = STAFF[username]
         needs_supervisor = name == "close" and case.ever_high
@@ -350,14 +353,35 @@ class EscalationMachine(RolledBackMachine):
             transition=name,
         )
         if outcome is None:
-            case.state = target
-        if outcome is None and name == "close":
-            for escalation in self.model.values():
-                if escalation.case is case and not escalation.revoked:
-                    if escalation.state in OPEN:
-                        escalation.state = "withdrawn"
-                    escalation.revoked = "case_closed"
-                    case.escalation_events += 1
+            self._case_moved(case, name)
+
+    @precondition(lambda self: any(e.state in ("resolved", "declined") for e in self.unrevoked()))
+    @rule(data=st.data())
+    def close_after_the_agency_answered(self, data):
+        """A central supervisor closes a case whose agency resolved or declined it.
+
+        The agency keeps its grant on a finished escalation until then; the close must
+        take it away like any other. Random case steps rarely meet this moment.
+        """
+        finished = [e for e in self.unrevoked() if e.state in ("resolved", "declined")]
+        case = data.draw(st.sampled_from(finished), label="escalation").case
+        for name in ("resolve", "close") if case.state == "open" else ("close",):
+            case_transition(user=self.user("sup_central"), case_id=case.pk, transition=name)
+            self._case_moved(case, name)
+
+    def unrevoked(self) -> list[EscalationModel]:
+        return [e for e in self.model.values() if not e.revoked]
+
+    def _case_moved(self, case: CaseModel, name: str):
+        case.state = CASE_STEPS[name][1]
+        if name != "close":
+            return
+        for escalation in self.model.values():
+            if escalation.case is case and not escalation.revoked:
+                if escalation.state in OPEN:
+                    escalation.state = "withdrawn"
+                escalation.revoked = "case_closed"
+                case.escalation_events += 1
 
     def _revise_risk(self, case: CaseModel, risk: str):
         """So that there is something new to share with an agency."""
@@ -508,5 +532,5 @@ class EscalationMachine(RolledBackMachine):
 def test_it_keeps_the_escalation_rules_whatever_anyone_does(staff, staff_clients):
     run_state_machine_as_test(
         machine_for(EscalationMachine, staff, clients=staff_clients),
-        settings=settings(max_examples=examples(20), stateful_step_count=35),
+        settings=settings(max_examples=examples(15), stateful_step_count=30),
     )
