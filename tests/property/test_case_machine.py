@@ -316,5 +316,5 @@ class CaseMachine(RolledBackMachine):
 def test_it_keeps_the_case_rules_whatever_anyone_does(staff, staff_clients):
     run_state_machine_as_test(
         machine_for(CaseMachine, staff, clients=staff_clients),
-        settings=settings(max_examples=examples(20), stateful_step_count=40),
+        settings=settings(max_examples=examples(15), stateful_step_count=30),
     )
