@@ -160,6 +160,9 @@ class Channel(models.TextChoices):
     WEBCHAT = "webchat", _("Trò chuyện trên web")
     VOICE = "voice", _("Cuộc gọi")
     SMS = "sms", _("Tin nhắn SMS")
+    # A Zalo Official Account and a Facebook Page, through connectors/.
+    ZALO = "zalo", _("Zalo")
+    MESSENGER = "messenger", _("Facebook Messenger")
 
 
 class Risk(models.TextChoices):
@@ -190,7 +193,7 @@ class ConversationState(models.TextChoices):
 
 
 class Conversation(ConcurrentTransitionMixin, models.Model):
-    """One contact through one channel: a web chat, a call or an SMS thread."""
+    """One contact through one channel: a web chat, a call, an SMS, Zalo or Messenger thread."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)

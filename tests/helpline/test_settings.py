@@ -275,6 +275,9 @@ PUBLIC_ROUTES = (
     "admin/login/",
     "chat/",
     "twilio/",
+    # Zalo's and Meta's webhooks, signed by the platform (connectors/views.py).
+    "connectors/zalo/webhook/",
+    "connectors/messenger/webhook/",
     # The young people's help pages and their service worker; not help/manage/.
     "help/",
 )
