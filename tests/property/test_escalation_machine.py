@@ -532,5 +532,5 @@ class EscalationMachine(RolledBackMachine):
 def test_it_keeps_the_escalation_rules_whatever_anyone_does(staff, staff_clients):
     run_state_machine_as_test(
         machine_for(EscalationMachine, staff, clients=staff_clients),
-        settings=settings(max_examples=examples(15), stateful_step_count=30),
+        settings=settings(max_examples=examples(12), stateful_step_count=30),
     )
