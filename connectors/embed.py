@@ -9,44 +9,14 @@ allowed (EmbedOrigin) may frame it; docs/protocol.md describes the messages
 between the frame and the widget.
 """
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import render
-from django.urls import reverse
-from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET
 
 from connectors.selectors import embed_origins_allowed
-from helpline.models import AgeGroup
-from helpline.pages import CHAT_CSP, chat_texts, phone_linked
-from helpline.provinces import all_provinces
-
-
-def _embedded_chat_context() -> dict:
-    """helpline.pages.chat's context, with `embedded` for the template.
-
-    Kept in step with /chat/ by tests/connectors/test_embed.py, which compares
-    the two pages.
-    """
-    texts = chat_texts()
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    if language not in texts:
-        language = settings.LANGUAGE_CODE
-    text = {key: phone_linked(value) for key, value in texts[language].items()}
-    return {
-        "language": language,
-        "text": text,
-        "texts": texts,
-        "provinces": [(p.code, p.name) for p in all_provinces()],
-        "age_groups": [(value, f"age-{value}", text[f"age-{value}"]) for value in AgeGroup.values],
-        "chat_config": {
-            "quickExitUrl": settings.QUICK_EXIT_URL,
-            "callbackUrl": reverse("telephony:callback_request"),
-        },
-        "embedded": True,
-    }
+from helpline.pages import CHAT_CSP, chat_context
 
 
 @login_not_required
@@ -61,7 +31,7 @@ def chat_embed(request):
     host's province comes in the address's fragment (#province=01), which the
     server never sees.
     """
-    response = render(request, "helpline/chat.html", _embedded_chat_context())
+    response = render(request, "helpline/chat.html", chat_context(embedded=True))
     response["Referrer-Policy"] = "no-referrer"
     response._csp_update = CHAT_CSP
     response._csp_replace = {"frame-ancestors": embed_origins_allowed() or ["'none'"]}
