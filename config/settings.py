@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "telephony",
     "handbook",
     "reports",
+    "synthetic",
 ]
 
 MIDDLEWARE = [
