@@ -246,6 +246,9 @@ class CaseEvent(models.Model):
         ESCALATION = "escalation", _("Chuyển tuyến")
         ESCALATION_VIEWED = "escalation_viewed", _("Xem yêu cầu chuyển tuyến")
         PHONE_REVEALED = "phone_revealed", _("Xem số điện thoại")
+        # A supervisor tied the case to an incident (reports.Incident), or took it off one.
+        INCIDENT_LINKED = "incident_linked", _("Gắn vào sự việc")
+        INCIDENT_UNLINKED = "incident_unlinked", _("Gỡ khỏi sự việc")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -5,6 +5,7 @@ helpline in one process on SQLite and the in-memory channel layer. A bad value
 raises ImproperlyConfigured naming the variable.
 """
 
+import datetime
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -44,7 +45,12 @@ INSTALLED_APPS = [
     "channels",
     "csp",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "helpline",
+    "accounts",
     "cases",
     "escalation",
     "telephony",
@@ -67,8 +73,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Deny by default: every view needs a login unless it opts out explicitly.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # ...and a session that passed the second factor (accounts/second_factor.py).
+    "accounts.middleware.SecondFactorRequiredMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,6 +147,8 @@ else:
 
 AUTH_USER_MODEL = "helpline.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every login of a locked-out account or address (django-axes).
+    "accounts.backends.LockoutBackend",
     # Django's ModelBackend, refusing the published demo password outside DEBUG.
     "helpline.backends.DemoPasswordRefusingBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -157,6 +170,31 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# How long a password-reset or enrolment link stays valid.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 24 * 3600, minimum=900)
+
+# The second factor (django-otp): an authenticator app (TOTP) and recovery codes,
+# enrolled at the first login and asked for on every new session. The demo
+# accounts may skip it while DEBUG is on, and only then.
+OTP_DEMO_EXEMPT = DEBUG and env_bool("OTP_DEMO_EXEMPT", True)
+OTP_TOTP_ISSUER = "Tong dai ho tro thanh thieu nhi"
+# Revealing a number or sending a transcript asks for the password or a code
+# again when the last proof is older than this.
+REAUTH_MAX_AGE_SECONDS = env_int("REAUTH_MAX_AGE_SECONDS", 600, minimum=60)
+
+# Failed logins (django-axes), counted per account and per address: at
+# AXES_FAILURE_LIMIT within the cool-off, logins are refused until it has passed
+# since the last failure, or a supervisor or administrator unlocks the account.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=3)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+# A keyed hash stands in for the address (accounts/throttle.py); no log of successes.
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address_key"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 
 # Vietnamese first, English second.
 LANGUAGE_CODE = "vi"
@@ -241,6 +279,8 @@ LOGGING = {
         "daphne": {"level": "INFO" if LOG_LEVEL == "DEBUG" else LOG_LEVEL},
         # Twilio's client logs request URLs and query strings at INFO.
         "twilio.http_client": {"level": "WARNING"},
+        # django-axes logs every login, failed or not, and each cleanup at INFO.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -308,6 +348,41 @@ PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")
 if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:
     # Phone numbers would otherwise have nowhere safe to go; refuse to start.
     raise ImproperlyConfigured("PHONE_ENCRYPTION_KEY must be set when TWILIO_AUTH_TOKEN is set")
+
+
+# The .docx report (reports/exports/docx_export.py), laid out as Decree 30/2020/NĐ-CP asks. Each
+# setting holds lines separated by "|". In every line, {province} stands for the province as the
+# union writes it ("TP. HÀ NỘI", "TỈNH TUYÊN QUANG") and {place} for its name ("Hà Nội"); reports
+# of the central hotline or of every hotline use the CENTRAL settings.
+def _docx_lines(name: str, default: str) -> list[str]:
+    lines = [line.strip() for line in env_str(name, default).split("|") if line.strip()]
+    try:
+        for line in lines:
+            line.format(province="", place="")
+    except (KeyError, IndexError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} may use only {{province}} and {{place}} between braces"
+        ) from None
+    return lines
+
+
+REPORT_DOCX_ISSUER_LINES = _docx_lines(
+    "REPORT_DOCX_ISSUER_LINES", "BAN CHẤP HÀNH ĐOÀN {province}|BAN THƯỜNG VỤ|***"
+)
+REPORT_DOCX_CENTRAL_ISSUER_LINES = _docx_lines(
+    "REPORT_DOCX_CENTRAL_ISSUER_LINES", "BAN CHẤP HÀNH TRUNG ƯƠNG|***"
+)
+# The right-hand block: the union's heading by default; the national motto for a state body is
+# "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM|Độc lập - Tự do - Hạnh phúc". The last line is underlined.
+REPORT_DOCX_MOTTO_LINES = _docx_lines("REPORT_DOCX_MOTTO_LINES", "ĐOÀN TNCS HỒ CHÍ MINH")
+# The symbol after the number: "Số:     -BC/TĐTN".
+REPORT_DOCX_SYMBOL = env_str("REPORT_DOCX_SYMBOL", "TĐTN")
+REPORT_DOCX_CENTRAL_SYMBOL = env_str("REPORT_DOCX_CENTRAL_SYMBOL", "TWĐTN")
+REPORT_DOCX_CENTRAL_PLACE = env_str("REPORT_DOCX_CENTRAL_PLACE", "Hà Nội")
+REPORT_DOCX_SIGNER_LINES = _docx_lines("REPORT_DOCX_SIGNER_LINES", "TM. BAN THƯỜNG VỤ|BÍ THƯ")
+REPORT_DOCX_RECIPIENT_LINES = _docx_lines(
+    "REPORT_DOCX_RECIPIENT_LINES", "- Ban Bí thư Trung ương Đoàn (để báo cáo);|- Lưu: VP."
+)
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:

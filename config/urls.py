@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
+from accounts import urls as accounts_urls
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
@@ -16,7 +17,9 @@ urlpatterns = [
     path("", helpline_views.home, name="home"),
     path("healthz", helpline_views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", accounts_urls.logout_view, name="logout"),
+    *accounts_urls.password_reset_urlpatterns,
+    path("accounts/", include("accounts.urls")),
     path(
         "accounts/no-access/",
         TemplateView.as_view(template_name="registration/no_access.html"),
@@ -38,6 +41,8 @@ urlpatterns = [
     path("cases/", include("cases.urls")),
     path("liaison/", include("escalation.urls")),
     path("escalations/", include("escalation.hotline_urls")),
+    path("board/", include("reports.urls_board")),
+    path("reports/incidents/", include("reports.urls_incidents")),
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.reauth import reauth_required
 from cases.models import Gender
 from cases.selectors import case_get_for_user
 from escalation import selectors, services
@@ -287,8 +288,17 @@ def liaison_escalation_message(request, escalation_id: int):
 # The hotline's side.
 
 
+def _attaches_transcript(request) -> bool:
+    return request.method == "POST" and SharedItem.TRANSCRIPT in request.POST.getlist(
+        "shared_items"
+    )
+
+
 @hotline_staff_required
 @require_http_methods(["GET", "POST"])
+# Sending a child's own words to an agency asks for the password or a code again
+# (accounts.reauth); the form comes back with everything the operator wrote.
+@reauth_required(when=_attaches_transcript)
 def escalation_create(request, case_id: int):
     case = case_get_for_user(user=request.user, case_id=case_id)
     agencies = selectors.agencies_for_case(case=case)

@@ -1,8 +1,8 @@
 """Administrators manage hotlines and staff here. No case content is registered.
 
-Nothing here can give anyone access to cases. The staff pages edit names and
-e-mail addresses and can deactivate an account, never reactivate it, change a
-role or scope, set a password or add an account. Those changes are proposed
+Nothing here can give anyone access to cases. The staff pages edit names, can
+deactivate an account and end all its sessions, never reactivate it, change a
+role, scope or e-mail address, set a password or add an account. Those are proposed
 here as staff change requests and applied only when a central supervisor
 approves them on /staff/requests/ (the two-person rule, helpline/staff.py).
 """
@@ -14,6 +14,7 @@ from django.http import Http404
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.services import staff_sessions_end_all
 from escalation.models import Agency
 from helpline.models import Hotline, StaffChangeKind, StaffChangeRequest, User
 from helpline.staff import staff_change_request_build, staff_change_request_propose
@@ -43,6 +44,7 @@ class StaffAdmin(admin.ModelAdmin):
     list_filter = ["role", "is_active", "hotline"]
     search_fields = ["username", "first_name", "last_name", "email"]
     ordering = ["username"]
+    actions = ["end_all_sessions"]
     fields = [
         "username",
         "first_name",
@@ -57,7 +59,10 @@ class StaffAdmin(admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["username", "role", "hotline", "agency", "last_login", "date_joined"]
+        # The e-mail address receives password-reset links: changing it is proposed
+        # as a staff change request, like a role, so one administrator cannot
+        # point another person's reset link at themselves.
+        readonly = ["username", "email", "role", "hotline", "agency", "last_login", "date_joined"]
         # Deactivating only removes access, so it needs no second person; turning
         # an account back on, or touching one's own, goes through a request.
         if obj is None or obj.pk == request.user.pk or not obj.is_active:
@@ -69,6 +74,14 @@ class StaffAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Kết thúc mọi phiên đăng nhập"), permissions=["change"])
+    def end_all_sessions(self, request, queryset):
+        """End every session of the chosen accounts; their open sockets close at once."""
+        ended = 0
+        for account in queryset:
+            ended += staff_sessions_end_all(by=request.user, user_id=account.pk)
+        self.message_user(request, _("Đã kết thúc %(count)d phiên đăng nhập.") % {"count": ended})
 
     def save_model(self, request, obj, form, change):
         # Only what the form changed: a full save would write back a role or scope
@@ -109,6 +122,7 @@ class StaffChangeRequestForm(forms.ModelForm):
         help_texts = {
             "target": _("Tài khoản cần đổi vai trò, phạm vi, hoặc mở lại."),
             "username": _("Chỉ khi tạo tài khoản mới, cùng với họ tên và email."),
+            "email": _("Email của tài khoản mới, hoặc email mới khi đổi email."),
         }
 
     # Set per request by StaffChangeRequestAdmin.get_form.
@@ -139,6 +153,10 @@ class StaffChangeRequestForm(forms.ModelForm):
                 full_name=data.get("full_name", ""),
                 email=data.get("email", ""),
             )
+        elif kind == StaffChangeKind.CHANGE_EMAIL:
+            target = data.get("target")
+            fields.update(target_id=target.pk if target else None, email=data.get("email", ""))
+            return fields
         else:
             target = data.get("target")
             fields["target_id"] = target.pk if target else None
@@ -190,6 +208,7 @@ class StaffChangeRequestAdmin(admin.ModelAdmin):
         "before_role",
         "before_hotline_code",
         "before_agency_code",
+        "before_email",
         "role",
         "hotline_code",
         "agency_code",

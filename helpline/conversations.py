@@ -185,6 +185,16 @@ def _state_changed_on_commit(conversation: Conversation) -> None:
             "hotline_id": conversation.hotline_id,
         },
     )
+    # The supervisors' boards count active and finished conversations too, which
+    # the queue groups do not hear of when an answered chat ends.
+    broadcast_on_commit(
+        groups.board_group(),
+        {
+            "type": "board.changed",
+            "change": uuid.uuid4().hex,
+            "hotline_id": conversation.hotline_id,
+        },
+    )
 
 
 # --- tokens -------------------------------------------------------------------

@@ -43,3 +43,15 @@ def hotline_staff_group(hotline_id: int) -> str:
     the callback requests' open count is the first (docs/protocol.md).
     """
     return f"hotline.{hotline_id}.staff"
+
+
+def board_group() -> str:
+    """Every open supervisors' board (/board/), told that a conversation changed state.
+
+    The queue groups already hear every change of a queue; accepting, ending
+    and transferring also move a conversation the queue no longer holds, which
+    only this group hears. Events: {"type": "board.changed", "change": <id>,
+    "hotline_id": <id or None for every hotline>}. Each board reads its scope
+    again (reports/sockets.py).
+    """
+    return "board"

@@ -530,6 +530,8 @@ class StaffChangeKind(models.TextChoices):
     CREATE = "create", _("Tạo tài khoản")
     CHANGE_SCOPE = "change_scope", _("Đổi vai trò hoặc phạm vi")
     REACTIVATE = "reactivate", _("Mở lại tài khoản")
+    # The address a password-reset link goes to: whoever sets it can take the account.
+    CHANGE_EMAIL = "change_email", _("Đổi email")
 
 
 class StaffChangeState(models.TextChoices):
@@ -570,6 +572,8 @@ class StaffChangeRequest(ConcurrentTransitionMixin, models.Model):
     before_role = models.CharField(_("vai trò trước đó"), max_length=20, blank=True)
     before_hotline_code = models.CharField(_("mã tổng đài trước đó"), max_length=4, blank=True)
     before_agency_code = models.CharField(_("mã cơ quan trước đó"), max_length=40, blank=True)
+    # For an e-mail change: the address when proposed, checked again on approval.
+    before_email = models.EmailField(_("email trước đó"), blank=True)
     reason = models.CharField(
         _("lý do"),
         max_length=200,
@@ -634,7 +638,10 @@ class StaffChangeRequest(ConcurrentTransitionMixin, models.Model):
                 name="staff_change_names_its_account",
                 condition=(
                     models.Q(kind="create", username__gt="")
-                    | models.Q(kind__in=["change_scope", "reactivate"], target__isnull=False)
+                    | models.Q(
+                        kind__in=["change_scope", "reactivate", "change_email"],
+                        target__isnull=False,
+                    )
                 ),
             ),
             # One open proposal per account, so two approvals cannot pull it two ways.
@@ -669,12 +676,16 @@ class StaffChangeRequest(ConcurrentTransitionMixin, models.Model):
 
     @property
     def before_summary(self) -> str:
+        if self.kind == StaffChangeKind.CHANGE_EMAIL:
+            return self.before_email or "—"
         return _role_scope_label(
             self.before_role, self.before_hotline_code, self.before_agency_code
         )
 
     @property
     def after_summary(self) -> str:
+        if self.kind == StaffChangeKind.CHANGE_EMAIL:
+            return self.email
         return _role_scope_label(self.role, self.hotline_code, self.agency_code)
 
     @transition(field=state, source=StaffChangeState.PENDING, target=StaffChangeState.APPROVED)

@@ -169,8 +169,10 @@ def staff_for_socket(*, user_id, session_key: str, session_auth_hash: str):
     """The member of staff behind a socket's session as the database knows them now, or None.
 
     None when the account is gone or deactivated, when the session was ended
-    (logout, expiry) or belongs to someone else, or when the password changed
-    since the socket opened. Roles and scope are the caller's to compare.
+    (logout, expiry, ended from the sessions page or by an administrator) or
+    belongs to someone else, when the password changed since the socket opened,
+    or when the session has not passed the second factor (the pages' rule,
+    accounts.second_factor). Roles and scope are the caller's to compare.
     """
     from importlib import import_module
 
@@ -192,6 +194,10 @@ def staff_for_socket(*, user_id, session_key: str, session_auth_hash: str):
         constant_time_compare(session.get(HASH_SESSION_KEY, ""), current)
         and constant_time_compare(session_auth_hash or "", current)
     ):
+        return None
+    from accounts.second_factor import second_factor_verified
+
+    if not second_factor_verified(user=user, session=session):
         return None
     return user
 

@@ -176,6 +176,15 @@ def staff_change_scope(
 
 
 @transaction.atomic
+def staff_email_change(*, user_id: int, email: str) -> User:
+    """Give an account another e-mail address, where its password-reset links will go."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    user.email = email
+    user.save(update_fields=["email"])
+    return user
+
+
+@transaction.atomic
 def staff_reactivate(*, user_id: int) -> User:
     """Let a deactivated account log in again, with the role and scope it had."""
     user = User.objects.select_for_update().get(pk=user_id)
@@ -233,6 +242,11 @@ def staff_change_request_build(
             role, hotline_code, agency_code = before
         proposal.target = target
         proposal.before_role, proposal.before_hotline_code, proposal.before_agency_code = before
+    elif kind == StaffChangeKind.CHANGE_EMAIL:
+        target = _target_for_proposal(by=by, target_id=target_id)
+        _check_new_email(target=target, email=email)
+        proposal.target, proposal.email, proposal.before_email = target, email, target.email
+        return proposal
     else:
         raise ValidationError(_("Loại thay đổi không hợp lệ."))
     proposal.role, proposal.hotline_code, proposal.agency_code = role, hotline_code, agency_code
@@ -251,6 +265,14 @@ def _check_new_account(*, username: str, email: str) -> None:
         kind=StaffChangeKind.CREATE, username=username, state=StaffChangeState.PENDING
     ).exists():
         raise ValidationError(_("Đã có một yêu cầu đang chờ duyệt cho tên đăng nhập này."))
+
+
+def _check_new_email(*, target: User, email: str) -> None:
+    if not email:
+        raise ValidationError(_("Cần email mới."))
+    validate_email(email)
+    if email.lower() == (target.email or "").lower():
+        raise ValidationError(_("Tài khoản này đã có email đó."))
 
 
 def _target_for_proposal(*, by: User, target_id: int | None) -> User:
@@ -323,6 +345,12 @@ def _apply(proposal: StaffChangeRequest) -> User:
         )
     target = User.objects.select_for_update(of=("self",)).select_related("hotline", "agency")
     target = target.get(pk=proposal.target_id)
+    if proposal.kind == StaffChangeKind.CHANGE_EMAIL:
+        if target.email != proposal.before_email:
+            raise ValidationError(
+                _("Tài khoản đã thay đổi từ khi có đề xuất này. Hãy từ chối và đề xuất lại.")
+            )
+        return staff_email_change(user_id=target.pk, email=proposal.email)
     before = (proposal.before_role, proposal.before_hotline_code, proposal.before_agency_code)
     if _scope_codes(target) != before:
         raise ValidationError(

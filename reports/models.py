@@ -1,9 +1,14 @@
-"""The reports' own records: who generated or exported which report."""
+"""The reports' own records: who generated or exported which report, and incidents."""
+
+import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from helpline.models import Hotline
 
 
 class ReportEvent(models.Model):
@@ -57,3 +62,130 @@ class WeeklyReport(models.Model):
 
     def __str__(self) -> str:
         return f"weekly {self.scope} {self.week_start}"
+
+
+class IncidentSeverity(models.TextChoices):
+    LOW = "low", _("Thấp")
+    MEDIUM = "medium", _("Trung bình")
+    HIGH = "high", _("Cao")
+    CRITICAL = "critical", _("Nghiêm trọng")
+
+
+class IncidentState(models.TextChoices):
+    OPEN = "open", _("Đang theo dõi")
+    CLOSED = "closed", _("Đã đóng")
+
+
+def can_close_incident(incident: "Incident", user) -> bool:
+    """The hotline that opened an incident closes it, or a central supervisor."""
+    if not getattr(user, "is_supervisor", False):
+        return False
+    return user.is_central_supervisor or incident.hotline_id == user.hotline_id
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    """A situation a supervisor follows when one harm reaches many young people.
+
+    A platform trend, or one account hurting children in several provinces: the
+    supervisor names it, links the cases it touches, and the flash report and
+    the board count them. Its title and description are written by supervisors
+    for other hotlines and partners to read, so they never hold a child's details.
+    """
+
+    hotline = models.ForeignKey(
+        Hotline, verbose_name=_("tổng đài mở"), on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(_("tên sự việc"), max_length=120)
+    platform = models.CharField(_("nền tảng hoặc xu hướng"), max_length=80, blank=True)
+    description = models.TextField(_("mô tả"), max_length=1000, blank=True)
+    category = models.ForeignKey(
+        "cases.Category",
+        verbose_name=_("loại tác hại"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    severity = models.CharField(_("mức độ"), max_length=10, choices=IncidentSeverity.choices)
+    state = FSMField(
+        _("trạng thái"),
+        default=IncidentState.OPEN,
+        choices=IncidentState.choices,
+        protected=True,
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("mở lúc"), default=timezone.now)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("đóng lúc"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = _("sự việc")
+        verbose_name_plural = _("sự việc")
+        indexes = [models.Index(fields=["state", "hotline"])]
+
+    def __str__(self) -> str:
+        return f"incident {self.pk}"
+
+    @transition(
+        field=state,
+        source=IncidentState.OPEN,
+        target=IncidentState.CLOSED,
+        permission=can_close_incident,
+    )
+    def close(self, *, by, at: datetime.datetime) -> None:
+        self.closed_by = by
+        self.closed_at = at
+
+
+class IncidentProvince(models.Model):
+    """One province an incident reaches; the supervisors of its hotline see the incident."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="provinces")
+    province_code = models.CharField(max_length=2, db_index=True)
+
+    class Meta:
+        ordering = ["province_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "province_code"], name="incident_province_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.province_code}"
+
+
+class IncidentCase(models.Model):
+    """A case linked to an incident: who linked it and when, and who took it off and when.
+
+    Unlinking keeps the row, so the incident keeps its own history; a case linked
+    again gets a new row. The case's timeline records both steps too.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="links")
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+    unlinked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            # Linked once at a time: a second link of the same case waits for an unlink.
+            models.UniqueConstraint(
+                fields=["incident", "case"],
+                condition=models.Q(unlinked_at__isnull=True),
+                name="incident_case_linked_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.case_id}"

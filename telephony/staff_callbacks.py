@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.reauth import reauth_required
 from helpline.access import hotline_staff_required
 from telephony import callbacks
 from telephony.models import CALLBACK_OPEN_STATES, CallbackOutcome, CallbackState
@@ -214,6 +215,7 @@ def callback_cancel(request, callback_id):
 @never_cache
 @require_POST
 @hotline_staff_required
+@reauth_required()
 def callback_reveal(request, callback_id):
     """Show the holder the full number on the request's page; each reveal is recorded.
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 
+from accounts.reauth import reauth_required
 from helpline.access import hotline_staff_required
 from telephony import calls, services
 from telephony.selectors import (
@@ -132,6 +133,7 @@ def phone_state(request, conversation_id):
 @never_cache
 @require_POST
 @hotline_staff_required
+@reauth_required()
 def phone_reveal(request, conversation_id):
     """Show a supervisor the full number, and write one audit row for each reveal."""
     number = services.phone_reveal(user=request.user, conversation_id=conversation_id)

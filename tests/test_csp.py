@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import get_resolver
 
 from tests.helpline.test_settings import all_routes
+from tests.logins import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +61,7 @@ def test_it_sends_a_strict_policy_on_every_page(request, reference_data, who):
         for method in (client.get, client.post):
             # The walk posts to the logout pages too: log in again before each request.
             if user:
-                client.force_login(user)
+                staff_login(client, user)
             response = method(path)
             assert "Content-Security-Policy" in response, (path, response.status_code)
             policy = directives(response["Content-Security-Policy"])
@@ -75,7 +76,7 @@ def test_it_sends_a_strict_policy_on_every_page(request, reference_data, who):
 
 
 def test_it_gives_ordinary_pages_nothing_beyond_the_strict_policy(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     for path in ("/cases/", "/accounts/login/", "/healthz", "/canned/"):
         assert directives(client.get(path)["Content-Security-Policy"]) == STRICT, path
@@ -88,7 +89,7 @@ def test_it_lets_the_youth_chat_show_its_blank_icon_and_nothing_more(client, ref
 
 
 def test_it_lets_the_console_reach_twilio_for_the_softphone_and_nothing_more(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     policy = directives(client.get("/console/")["Content-Security-Policy"])
 

@@ -14,6 +14,7 @@ from sentry_sdk.transport import Transport
 
 from config import urls as project_urls
 from config.sentry import init_sentry, sentry_options, strip_breadcrumb, strip_event
+from tests.logins import staff_login
 
 NAME = "Nguyễn Văn An"
 PHONE = "0912345678"
@@ -85,7 +86,7 @@ def test_it_refuses_a_malformed_dsn_without_echoing_it():
 @pytest.mark.django_db
 @pytest.mark.urls("tests.test_sentry")
 def test_it_sends_an_error_from_a_request_without_body_user_or_arguments(client, sentry, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     client.raise_request_exception = False
     client.cookies["tracking"] = PHONE
     response = client.post(

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
+from tests.logins import staff_login
+
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOGUE.with_suffix(".mo")
 # What `make messages` leaves out; the copy below leaves out the same, plus what never holds code.
@@ -263,7 +265,7 @@ def switch_to_english(client, next_url: str) -> None:
 @pytest.mark.django_db
 def test_it_shows_the_case_list_in_english_after_the_switch(client, op_hanoi, make_case):
     make_case(by=op_hanoi, risk="high")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     switch_to_english(client, "/cases/")
     page = client.get("/cases/").content.decode()
@@ -279,7 +281,7 @@ def test_it_shows_the_case_list_in_english_after_the_switch(client, op_hanoi, ma
 @pytest.mark.django_db
 def test_it_answers_a_case_page_action_in_english(client, op_hanoi, make_case):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     switch_to_english(client, f"/cases/{case.pk}/")
 
     response = client.post(f"/cases/{case.pk}/notes/", {"body": "Đã gọi lại cho em."}, follow=True)
@@ -322,7 +324,7 @@ def test_it_stays_vietnamese_for_a_browser_that_asks_for_english(client, op_hano
 
     login = client.get("/accounts/login/", **english_browser).content.decode()
     chat = client.get("/chat/", **english_browser).content.decode()
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     cases = client.get("/cases/", **english_browser).content.decode()
 
     assert '<html lang="vi">' in login and "Đăng nhập dành cho cán bộ" in login

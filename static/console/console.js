@@ -81,6 +81,8 @@
       ringTime: "đã gọi {t}",
       revealed: "Số đầy đủ: {n}",
       revealFailed: "Không xem được số: {detail}",
+      reauthNeeded: "Xem số đầy đủ cần xác nhận lại mật khẩu hoặc mã. Xác nhận xong, hãy bấm lại.",
+      reauthLink: "Xác nhận lại (mở thẻ mới)",
       reconnecting: "Đang kết nối lại cuộc gọi…",
       reconnectFailed: "Chưa kết nối lại được. Hãy thử lại sau ít giây.",
       requestFailed: "không có phản hồi từ máy chủ",
@@ -233,6 +235,8 @@
       ringTime: "calling for {t}",
       revealed: "Full number: {n}",
       revealFailed: "Could not show the number: {detail}",
+      reauthNeeded: "Showing the full number needs your password or a code again. Once confirmed, click again.",
+      reauthLink: "Confirm (opens a new tab)",
       reconnecting: "Reconnecting the call…",
       reconnectFailed: "Not reconnected yet. Try again in a few seconds.",
       requestFailed: "no answer from the server",
@@ -445,6 +449,7 @@
     if (link && link.href) {
       var a = el("a", null, link.text);
       a.href = link.href;
+      if (link.newTab) { a.target = "_blank"; a.rel = "noopener"; }
       box.appendChild(a);
     }
     var close = el("button", "link", "×");
@@ -927,6 +932,11 @@
     pane.reveal.disabled = true;
     post(urlFor(config.telephony.reveal, pane.id)).then(function (data) {
       pane.reveal.disabled = false;
+      if (data.error === "reauth_required" && data.reauth_url) {
+        // The password or a code again, in a tab of its own: the console and its calls stay here.
+        toast(T.reauthNeeded, "", { href: data.reauth_url, text: T.reauthLink, newTab: true });
+        return;
+      }
       if (!data.number) {
         toast(fmt(T.revealFailed, { detail: data.detail || data.error || data.httpStatus }), "");
         return;
@@ -1469,6 +1479,7 @@
           els.activePanel.hidden = false;
           send({ type: "active" });
         }
+        if (frame.supervisor) monitorFromHash();
         setPresence(frame.presence);
         updateLoad();
         break;
@@ -1647,6 +1658,18 @@
     });
     els.activeEmpty.hidden = (items || []).length > 0;
   }
+
+  // The supervisors' board links a conversation as /console/#monitor=<id>: watching it is the
+  // same recorded "monitor" action as the button above, asked for once the console said hello.
+  function monitorFromHash() {
+    var match = /^#monitor=([0-9a-f-]{36})$/i.exec(location.hash);
+    if (!match) return;
+    history.replaceState(null, "", location.pathname + location.search);
+    if (panes.has(match[1])) { select(match[1], false); return; }
+    awaitingAccept = match[1];
+    send({ type: "monitor", conversation: match[1] });
+  }
+  window.addEventListener("hashchange", function () { if (isOpen()) monitorFromHash(); });
 
   function onMonitoring(frame) {
     var pane = panes.get(frame.conversation);

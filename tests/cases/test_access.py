@@ -13,6 +13,7 @@ from django.urls import reverse
 from cases.models import Case, CaseEvent, CaseNote, CaseState
 from cases.selectors import case_get_for_user, cases_visible_to
 from helpline.models import User
+from tests.logins import staff_login
 
 # Which hotlines' cases each hotline role sees.
 SEES = {
@@ -83,7 +84,7 @@ def test_it_opens_a_case_page_to_hotline_staff_in_scope_and_answers_404_otherwis
     user = request.getfixturevalue(role)
     case = cases[where]
     before = snapshot(case)
-    client.force_login(user)
+    staff_login(client, user)
     response = attempt(client, page, case)
     if where in SEES[role]:
         assert response.status_code in (200, 302), response.status_code
@@ -103,7 +104,7 @@ def test_it_refuses_every_case_page_to_people_who_do_not_handle_cases(
     request, client, cases, role, page
 ):
     user = request.getfixturevalue(role)
-    client.force_login(user)
+    staff_login(client, user)
     for case in cases.values():
         before = snapshot(case)
         response = attempt(client, page, case)
@@ -118,7 +119,7 @@ def test_it_refuses_every_case_page_to_people_who_do_not_handle_cases(
 def test_it_refuses_the_list_and_the_create_page_to_people_who_do_not_handle_cases(
     request, client, cases, role
 ):
-    client.force_login(request.getfixturevalue(role))
+    staff_login(client, request.getfixturevalue(role))
     assert client.get(reverse("cases:list")).status_code == 403
     assert client.get(reverse("cases:create")).status_code == 403
     response = client.post(reverse("cases:create"), {"risk": "low", "gender": "unknown"})
@@ -129,7 +130,7 @@ def test_it_refuses_the_list_and_the_create_page_to_people_who_do_not_handle_cas
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", list(SEES))
 def test_it_lists_only_the_cases_in_the_users_scope(request, client, cases, role):
-    client.force_login(request.getfixturevalue(role))
+    staff_login(client, request.getfixturevalue(role))
     page = client.get(reverse("cases:list")).content.decode()
     for where, case in cases.items():
         assert (case.reference in page) == (where in SEES[role]), where
@@ -139,7 +140,7 @@ def test_it_lists_only_the_cases_in_the_users_scope(request, client, cases, role
 @pytest.mark.parametrize("role", list(SEES))
 def test_it_creates_a_case_at_the_users_own_hotline(request, client, reference_data, role):
     user = request.getfixturevalue(role)
-    client.force_login(user)
+    staff_login(client, user)
     response = client.post(reverse("cases:create"), {"risk": "low", "gender": "unknown"})
     case = Case.objects.get()
     assert response["Location"] == reverse("cases:detail", args=[case.pk])
@@ -164,13 +165,13 @@ def test_it_sends_anonymous_visitors_to_the_login_page(client, cases, page):
 
 @pytest.mark.django_db
 def test_it_answers_404_for_a_case_that_does_not_exist(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     assert client.get(reverse("cases:detail", args=[999999])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_it_shows_nothing_to_a_deactivated_account(client, cases, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     op_hanoi.is_active = False
     op_hanoi.save(update_fields=["is_active"])
     assert not cases_visible_to(user=op_hanoi).exists()
@@ -203,7 +204,7 @@ def test_it_lets_a_closed_case_be_read_but_not_edited(client, make_case, op_hano
     case = make_case(by=op_hanoi, risk="low")
     for name in ("open", "resolve", "close"):
         case_transition(user=op_hanoi, case_id=case.pk, transition=name)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     detail = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert reverse("cases:edit", args=[case.pk]) not in detail
     response = client.post(

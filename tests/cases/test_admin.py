@@ -14,6 +14,7 @@ from django.urls import reverse
 from cases.models import CaseEvent, Category
 from escalation.models import Agency
 from helpline.models import Hotline, User
+from tests.logins import staff_login
 
 # Models whose rows hold what a young person said or what staff wrote about them.
 CASE_CONTENT = [
@@ -93,7 +94,7 @@ def test_it_answers_404_for_case_content_in_the_admin_even_to_a_superuser(
 ):
     case = make_case(by=op_hanoi, summary="Em bị lộ ảnh")
     user = request.getfixturevalue(who)
-    client.force_login(user)
+    staff_login(client, user)
     model = apps.get_model(label)
     base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
     assert client.get(base).status_code == 404
@@ -103,7 +104,7 @@ def test_it_answers_404_for_case_content_in_the_admin_even_to_a_superuser(
 
 @pytest.mark.django_db
 def test_it_lets_the_administrator_manage_staff_and_categories(client, administrator):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     for name in (
@@ -122,7 +123,7 @@ def test_it_lets_the_administrator_manage_staff_and_categories(client, administr
 
 @pytest.mark.django_db
 def test_it_opens_each_kind_of_record_an_administrator_manages(client, administrator, op_hanoi):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     for name, obj in (
         ("helpline_hotline", Hotline.objects.get(code="01")),
         ("helpline_user", op_hanoi),
@@ -137,7 +138,7 @@ def test_it_lets_the_administrator_change_opening_hours_without_being_a_superuse
     client, administrator
 ):
     hanoi = Hotline.objects.get(code="01")
-    client.force_login(administrator)
+    staff_login(client, administrator)
     url = reverse("admin:helpline_hotline_change", args=[hanoi.pk])
     assert client.get(url).status_code == 200
     response = client.post(
@@ -158,7 +159,7 @@ def test_it_lets_the_administrator_change_opening_hours_without_being_a_superuse
 @pytest.mark.django_db
 def test_it_lets_the_administrator_rename_a_category(client, administrator):
     category = Category.objects.get(code="online.cyberbullying")
-    client.force_login(administrator)
+    staff_login(client, administrator)
     url = reverse("admin:cases_category_change", args=[category.pk])
     response = client.post(
         url,
@@ -180,7 +181,7 @@ def test_it_lets_the_administrator_rename_a_category(client, administrator):
 def test_it_gives_the_administrator_no_page_to_edit_groups(client, administrator, superuser):
     assert Group not in admin.site._registry
     for user in (administrator, superuser):
-        client.force_login(user)
+        staff_login(client, user)
         assert client.get("/admin/auth/group/").status_code == 404
 
 
@@ -189,7 +190,7 @@ def test_it_shows_no_case_content_on_a_staff_members_admin_page(
     client, administrator, make_case, op_hanoi
 ):
     make_case(by=op_hanoi, summary="Em bị lộ ảnh")
-    client.force_login(administrator)
+    staff_login(client, administrator)
     page = client.get(reverse("admin:helpline_user_change", args=[op_hanoi.pk]))
     assert page.status_code == 200
     assert "Em bị lộ ảnh" not in page.content.decode()
@@ -198,6 +199,6 @@ def test_it_shows_no_case_content_on_a_staff_members_admin_page(
 
 @pytest.mark.django_db
 def test_it_sends_the_administrator_home_to_the_admin_not_to_cases(client, administrator):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.get(reverse("home"))
     assert response["Location"] == reverse("admin:index")

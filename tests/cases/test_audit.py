@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from cases.models import CaseEvent, CaseState
 from cases.services import case_note_add, case_transition, case_update
+from tests.logins import staff_login
 
 
 class AuditWriteFailed(Exception):
@@ -45,7 +46,7 @@ def test_it_records_each_read_of_a_case_page_with_who_and_no_content(
     client, make_case, op_hanoi, sup_central, page
 ):
     case = make_case(by=op_hanoi, summary="Em bị lộ ảnh")
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     client.get(reverse(page, args=[case.pk]))
     client.get(reverse(page, args=[case.pk]))
     reads = case.events.filter(action=CaseEvent.Action.VIEWED)
@@ -58,7 +59,7 @@ def test_it_records_each_read_of_a_case_page_with_who_and_no_content(
 @pytest.mark.django_db
 def test_it_does_not_record_a_read_for_the_list_which_shows_no_content(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi, summary="Em bị lộ ảnh")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:list")).content.decode()
     assert case.reference in page
     assert "Em bị lộ ảnh" not in page
@@ -68,7 +69,7 @@ def test_it_does_not_record_a_read_for_the_list_which_shows_no_content(client, m
 @pytest.mark.django_db
 def test_it_records_no_read_when_the_case_is_hidden(client, make_case, op_hanoi, op_hue):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
     assert actions(case) == [CaseEvent.Action.CREATED]
 
@@ -129,7 +130,7 @@ def test_it_keeps_a_change_and_its_event_in_one_transaction(make_case, op_hanoi)
 @pytest.mark.django_db
 def test_it_shows_nothing_of_a_case_whose_read_cannot_be_recorded(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi, summary="Em bị lộ ảnh")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     client.raise_request_exception = False
     with audit_writes_failing():
         response = client.get(reverse("cases:detail", args=[case.pk]))

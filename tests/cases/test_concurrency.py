@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cases.models import CaseEvent, CaseState
 from cases.services import StaleCaseError, case_transition, case_update
+from tests.logins import staff_login
 
 STALE = "Hồ sơ vừa được người khác thay đổi"
 
@@ -25,9 +26,9 @@ def test_it_refuses_the_second_of_two_edits_made_from_the_same_version(
 ):
     case = make_case(by=op_hanoi, summary="first words")
     seen = case.version
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert edit(client, case, seen, risk="high", summary="supervisor's words").status_code == 302
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = edit(client, case, seen, risk="low", summary="operator's words")
     page = response.content.decode()
     assert response.status_code == 200
@@ -60,10 +61,10 @@ def test_it_lets_exactly_one_of_two_people_pressing_the_same_button_win(
     case = make_case(by=op_hanoi)
     seen = case.version
     url = reverse("cases:transition", args=[case.pk])
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     first = client.post(url, {"transition": "open", "version": seen}, follow=True)
     assert "Hồ sơ đã chuyển sang “Đang xử lý”." in first.content.decode()
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     second = client.post(url, {"transition": "open", "version": seen}, follow=True)
     assert STALE in second.content.decode()
     case.refresh_from_db()
@@ -108,6 +109,6 @@ def test_it_refuses_a_stale_in_memory_case_through_the_state_machines_own_lock(
 def test_it_adds_notes_from_two_people_without_conflict(client, make_case, op_hanoi, sup_hanoi):
     case = make_case(by=op_hanoi)
     for user, body in ((op_hanoi, "one"), (sup_hanoi, "two")):
-        client.force_login(user)
+        staff_login(client, user)
         client.post(reverse("cases:note_add", args=[case.pk]), {"body": body})
     assert list(case.notes.values_list("body", flat=True)) == ["one", "two"]

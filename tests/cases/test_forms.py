@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from cases.forms import CaseForm
 from cases.models import Case, CaseNote
+from tests.logins import staff_login
 
 VALID = {"risk": "medium", "gender": "female", "summary": "Em bị bắt nạt"}
 
@@ -24,7 +25,7 @@ VALID = {"risk": "medium", "gender": "female", "summary": "Em bị bắt nạt"}
 def test_it_refuses_unknown_codes_with_a_message_and_creates_nothing(
     client, op_hanoi, field, value, message
 ):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(reverse("cases:create"), {**VALID, field: value})
     assert response.status_code == 200
     form = response.context["form"]
@@ -39,7 +40,7 @@ def test_it_refuses_unknown_codes_with_a_message_and_creates_nothing(
 
 @pytest.mark.django_db
 def test_it_refuses_an_oversized_summary_with_a_message(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(reverse("cases:create"), {**VALID, "summary": "x" * 4001})
     assert response.status_code == 200
     assert "summary" in response.context["form"].errors
@@ -50,7 +51,7 @@ def test_it_refuses_an_oversized_summary_with_a_message(client, op_hanoi):
 @pytest.mark.django_db
 def test_it_refuses_an_oversized_summary_on_edit_and_keeps_the_case(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi, summary="kept")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(
         reverse("cases:edit", args=[case.pk]),
         {**VALID, "summary": "x" * 4001, "version": case.version},
@@ -64,7 +65,7 @@ def test_it_refuses_an_oversized_summary_on_edit_and_keeps_the_case(client, make
 @pytest.mark.django_db
 def test_it_shows_a_missing_version_as_an_error_on_the_page(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi, summary="kept")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(reverse("cases:edit", args=[case.pk]), {**VALID, "summary": "new"})
     assert response.status_code == 200
     assert 'class="error"' in response.content.decode()
@@ -76,7 +77,7 @@ def test_it_shows_a_missing_version_as_an_error_on_the_page(client, make_case, o
 @pytest.mark.parametrize("body", ["", "   ", "x" * 8001])
 def test_it_refuses_an_empty_or_oversized_note_with_a_message(client, make_case, op_hanoi, body):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(reverse("cases:note_add", args=[case.pk]), {"body": body}, follow=True)
     assert response.status_code == 200
     assert 'class="error"' in response.content.decode()

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from cases.models import CaseEvent, CaseNote
 from cases.services import case_note_add
+from tests.logins import staff_login
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_it_shows_notes_in_order_with_their_author(client, make_case, op_hanoi, 
     case = make_case(by=op_hanoi)
     case_note_add(user=op_hanoi, case_id=case.pk, body="first note")
     case_note_add(user=sup_hanoi, case_id=case.pk, body="second note")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert page.index("first note") < page.index("second note")
     assert "Phạm Thanh Bình" in page

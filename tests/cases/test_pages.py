@@ -10,6 +10,7 @@ from django.urls import reverse
 from cases.models import CaseState
 from cases.services import case_transition
 from cases.views import CASES_PER_PAGE
+from tests.logins import staff_login
 
 
 def references(response) -> set[str]:
@@ -49,7 +50,7 @@ def hanoi_cases(make_case, op_hanoi):
 def test_it_filters_the_list_by_state_risk_and_category(
     client, hanoi_cases, op_hanoi, query, expected
 ):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get(reverse("cases:list"), query)
     assert references(response) == {hanoi_cases[name].reference for name in expected}
 
@@ -59,11 +60,11 @@ def test_it_lets_only_a_central_supervisor_filter_by_hotline(
     client, hanoi_cases, make_case, op_hue, sup_central, op_hanoi
 ):
     hue = make_case(by=op_hue)
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     response = client.get(reverse("cases:list"), {"hotline": "46"})
     assert references(response) == {hue.reference}
     assert 'name="hotline"' in response.content.decode()
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get(reverse("cases:list"), {"hotline": "46"})
     assert 'name="hotline"' not in response.content.decode()
     # The hotline parameter is ignored, not turned into a view of another hotline.
@@ -72,7 +73,7 @@ def test_it_lets_only_a_central_supervisor_filter_by_hotline(
 
 @pytest.mark.django_db
 def test_it_shows_an_unknown_filter_value_as_an_error(client, hanoi_cases, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get(reverse("cases:list"), {"risk": "apocalyptic"})
     assert response.status_code == 200
     assert response.context["filters"].errors["risk"]
@@ -91,7 +92,7 @@ def test_it_pages_the_list_by_the_last_case_shown_and_keeps_the_filters(
     for _ in range(CASES_PER_PAGE + 3):
         make_case(by=op_hanoi, risk="medium")
     make_case(by=op_hanoi, risk="low")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     first = client.get(reverse("cases:list"), {"risk": "medium"})
     assert len(references(first)) == CASES_PER_PAGE
     older = link(first, "older_than")
@@ -152,7 +153,7 @@ def test_it_shows_the_newest_cases_for_a_page_link_it_cannot_follow(
 
 @pytest.mark.django_db
 def test_it_shows_the_category_tree_in_vietnamese_grouped_by_parent(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:create")).content.decode()
     assert "<legend>Tác hại trên không gian mạng</legend>" in page
     assert "<legend>Bạo lực</legend>" in page
@@ -165,7 +166,7 @@ def test_it_shows_the_category_tree_in_vietnamese_grouped_by_parent(client, op_h
 @pytest.mark.django_db
 def test_it_ticks_the_current_categories_on_the_edit_page(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi, categories=("online.privacy",))
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:edit", args=[case.pk])).content.decode()
     assert 'value="online.privacy" checked' in page
     assert 'value="online.cyberbullying" checked' not in page
@@ -176,7 +177,7 @@ def test_it_shows_the_category_names_and_the_timeline_on_the_detail_page(
     client, make_case, op_hanoi
 ):
     case = moved(make_case(by=op_hanoi, categories=("online.privacy",)), op_hanoi, "open")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "Xâm phạm quyền riêng tư / lộ lọt thông tin cá nhân" in page
     assert "Tạo hồ sơ" in page
@@ -215,14 +216,14 @@ def test_it_shows_only_the_transition_buttons_this_user_may_press(
     request, client, make_case, op_hanoi, sup_hanoi, state_path, risk, role, expected
 ):
     case = moved(make_case(by=op_hanoi, risk=risk), sup_hanoi, *state_path)
-    client.force_login(request.getfixturevalue(role))
+    staff_login(client, request.getfixturevalue(role))
     assert buttons(client, case) == expected
 
 
 @pytest.mark.django_db
 def test_it_tells_an_operator_why_a_high_risk_case_has_no_close_button(client, make_case, op_hanoi):
     case = moved(make_case(by=op_hanoi, risk="high"), op_hanoi, "open", "resolve")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "cần giám sát viên đóng hồ sơ" in page
     assert case.state == CaseState.RESOLVED

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from cases.models import Case, CaseEvent, CaseState
 from cases.services import CaseError, RiskLoweringRefused, case_transition, case_update
+from tests.logins import staff_login
 
 LOWER = {"high": ["medium", "low"], "imminent": ["high", "medium", "low"]}
 LOWERINGS = [(before, after) for before, lowers in LOWER.items() for after in lowers]
@@ -117,11 +118,11 @@ def test_it_shows_an_operator_no_close_button_on_a_case_that_was_ever_high_risk(
     set_risk(case, sup_hanoi, "low")
     for name in ("open", "resolve"):
         case_transition(user=op_hanoi, case_id=case.pk, transition=name)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert 'value="close"' not in page
     assert "cần giám sát viên đóng hồ sơ" in page
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert 'value="close"' in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
 
 
@@ -154,7 +155,7 @@ def test_it_shows_the_risk_change_readably_on_the_case_timeline(
 ):
     case = make_case(by=op_hanoi, risk="high")
     set_risk(case, sup_hanoi, "low")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "Rủi ro: Cao → Thấp" in page
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
@@ -167,7 +168,7 @@ def test_it_refuses_the_lowering_on_the_edit_page_and_keeps_what_the_operator_ty
     client, make_case, op_hanoi
 ):
     case = make_case(by=op_hanoi, risk="imminent", summary="trước")
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     form = client.get(reverse("cases:edit", args=[case.pk])).content.decode()
     assert "Chỉ giám sát viên được hạ mức rủi ro này." in form
 
@@ -192,7 +193,7 @@ def test_it_lets_a_supervisor_lower_the_risk_on_the_edit_page(
     client, make_case, op_hanoi, sup_hanoi
 ):
     case = make_case(by=op_hanoi, risk="imminent")
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert "hạ mức rủi ro" not in client.get(reverse("cases:edit", args=[case.pk])).content.decode()
     assert edit_page(client, case, risk="medium").status_code == 302
     case.refresh_from_db()

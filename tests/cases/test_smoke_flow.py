@@ -2,13 +2,14 @@ import pytest
 from django.urls import reverse
 
 from cases.models import CaseEvent, CaseState
+from tests.logins import staff_login
 
 
 @pytest.mark.django_db
 def test_it_lets_a_hanoi_operator_create_and_move_a_case_that_hue_cannot_see(
     client, op_hanoi, op_hue
 ):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(
         reverse("cases:create"),
         {
@@ -36,5 +37,5 @@ def test_it_lets_a_hanoi_operator_create_and_move_a_case_that_hue_cannot_see(
         CaseEvent.Action.VIEWED,
         CaseEvent.Action.TRANSITIONED,
     ]
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from cases.models import CaseEvent, CaseState
 from cases.services import CaseError, case_transition
+from tests.logins import staff_login
 
 # The path from a new case to each state, taken by the Hanoi supervisor.
 PATH_TO = {
@@ -134,7 +135,7 @@ def test_it_shows_a_clear_message_and_keeps_the_state_for_an_out_of_order_transi
     client, make_case, op_hanoi
 ):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(
         reverse("cases:transition", args=[case.pk]),
         {"transition": "close", "version": case.version},
@@ -156,7 +157,7 @@ def test_it_tells_an_operator_in_the_page_that_a_supervisor_must_close_a_high_ri
     case = case_in_state(
         make_case, state=CaseState.RESOLVED, risk="imminent", by=op_hanoi, mover=op_hanoi
     )
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(
         reverse("cases:transition", args=[case.pk]),
         {"transition": "close", "version": case.version},
@@ -170,7 +171,7 @@ def test_it_tells_an_operator_in_the_page_that_a_supervisor_must_close_a_high_ri
 @pytest.mark.django_db
 def test_it_answers_405_to_a_transition_by_get(client, make_case, op_hanoi):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     assert client.get(reverse("cases:transition", args=[case.pk])).status_code == 405
     case.refresh_from_db()
     assert case.state == CaseState.NEW
@@ -183,7 +184,7 @@ def test_it_forbids_people_who_do_not_handle_cases_to_move_one(
 ):
     case = make_case(by=op_hanoi)
     user = request.getfixturevalue(role)
-    client.force_login(user)
+    staff_login(client, user)
     response = client.post(
         reverse("cases:transition", args=[case.pk]), {"transition": "open", "version": 1}
     )
@@ -199,7 +200,7 @@ def test_it_answers_404_to_a_transition_on_another_hotlines_case(
     client, make_case, op_hanoi, op_hue
 ):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     response = client.post(
         reverse("cases:transition", args=[case.pk]), {"transition": "open", "version": 1}
     )

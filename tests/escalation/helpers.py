@@ -12,6 +12,7 @@ from django.test import Client
 from config.asgi import application
 from escalation.models import Agency, Escalation
 from escalation.services import escalation_create
+from tests.logins import staff_login
 
 T0 = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
 
@@ -76,7 +77,7 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 
 def session_cookie(user) -> str:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -23,6 +23,7 @@ from escalation.selectors import escalation_get_for_user, escalations_visible_to
 from escalation.services import escalation_message_send, escalation_transition
 from helpline.models import Conversation, Message
 from tests.escalation.helpers import agency, escalate
+from tests.logins import staff_login
 
 LIAISON_PAGES = ["queue", "detail", "act", "message"]
 
@@ -52,7 +53,7 @@ def liaison_attempt(client, page: str, escalation: Escalation):
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", LIAISON_PAGES)
 def test_it_lets_the_liaison_of_the_agency_use_every_page(client, liaison_a05, escalation, page):
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     response = liaison_attempt(client, page, escalation)
     assert response.status_code == (200 if page in ("queue", "detail") else 302)
     if page == "queue":
@@ -67,7 +68,7 @@ def test_it_lets_the_liaison_of_the_agency_use_every_page(client, liaison_a05, e
 @pytest.mark.django_db
 @pytest.mark.parametrize("page", LIAISON_PAGES)
 def test_it_shows_the_liaison_of_another_agency_nothing(client, liaison_111, escalation, page):
-    client.force_login(liaison_111)
+    staff_login(client, liaison_111)
     response = liaison_attempt(client, page, escalation)
     if page == "queue":
         assert response.status_code == 200
@@ -108,7 +109,7 @@ def test_it_does_not_widen_a_liaison_with_a_global_permission_or_superuser_statu
 ):
     user = request.getfixturevalue(variant)
     assert user.has_perm("escalation.view_escalation")
-    client.force_login(user)
+    staff_login(client, user)
     response = liaison_attempt(client, page, escalation)
     if page == "queue":
         assert f"#{escalation.pk}" not in response.content.decode()
@@ -123,7 +124,7 @@ def test_it_gives_a_superuser_administrator_no_escalation(client, administrator,
     # Administrators are no longer superusers; one made a superuser by hand still sees nothing.
     administrator.is_superuser = True
     administrator.save(update_fields=["is_superuser"])
-    client.force_login(administrator)
+    staff_login(client, administrator)
     assert client.get(reverse("liaison:queue")).status_code == 403
     assert client.get(reverse("liaison:detail", args=[escalation.pk])).status_code == 403
     assert client.get(reverse("escalations:detail", args=[escalation.pk])).status_code == 403
@@ -147,7 +148,7 @@ def test_it_shows_the_escalation_to_the_staff_who_see_the_case(
     request, client, escalation, username, sees
 ):
     user = request.getfixturevalue(username)
-    client.force_login(user)
+    staff_login(client, user)
     detail = client.get(reverse("escalations:detail", args=[escalation.pk]))
     message = client.post(reverse("escalations:message", args=[escalation.pk]), {"body": "Bổ sung"})
     withdraw = client.post(
@@ -171,14 +172,14 @@ def test_it_shows_the_escalation_to_the_staff_who_see_the_case(
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["op_hanoi", "sup_hanoi", "sup_central"])
 def test_it_keeps_hotline_staff_out_of_the_liaison_pages(request, client, escalation, username):
-    client.force_login(request.getfixturevalue(username))
+    staff_login(client, request.getfixturevalue(username))
     for page in LIAISON_PAGES:
         assert liaison_attempt(client, page, escalation).status_code == 403
 
 
 @pytest.mark.django_db
 def test_it_keeps_liaisons_out_of_the_hotline_pages(client, liaison_a05, escalation):
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     assert client.get(reverse("escalations:detail", args=[escalation.pk])).status_code == 403
     assert client.get(reverse("escalations:create", args=[escalation.case_id])).status_code == 403
     assert client.get(reverse("cases:detail", args=[escalation.case_id])).status_code == 403
@@ -192,7 +193,7 @@ def test_it_revokes_the_grant_when_the_hotline_withdraws(client, op_hanoi, liais
     assert not EscalationGroupObjectPermission.objects.filter(content_object=escalation).exists()
     escalation.refresh_from_db()
     assert escalation.access_revoked_at is not None
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     for page in ("detail", "act", "message"):
         assert liaison_attempt(client, page, escalation).status_code == 404
     assert f"#{escalation.pk}" not in liaison_attempt(client, "queue", escalation).content.decode()
@@ -224,7 +225,7 @@ def test_it_revokes_every_grant_when_the_case_closes_after_resolution(
     assert escalation.state == EscalationState.RESOLVED
     assert other.state == EscalationState.WITHDRAWN
     for liaison, item in ((liaison_a05, escalation), (liaison_111, other)):
-        client.force_login(liaison)
+        staff_login(client, liaison)
         assert liaison_attempt(client, "detail", item).status_code == 404
     revocations = CaseEvent.objects.filter(
         case=case, action=CaseEvent.Action.ESCALATION, actor=sup_hanoi
@@ -267,7 +268,7 @@ def test_it_shows_a_liaison_only_what_was_sent(client, op_hanoi, liaison_a05, ri
     escalate(rich_case, by=op_hanoi, agency_code="hotline-111", escalation_type="child_abuse")
     escalation_message_send(user=op_hanoi, escalation_id=escalation.pk, body="TRAO-ĐỔI-A05")
 
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     page = client.get(reverse("liaison:detail", args=[escalation.pk])).content.decode()
 
     assert "GỬI-A05" in page
@@ -287,7 +288,7 @@ def test_it_shows_an_attached_transcript_escaped_and_audits_the_read(
     client, op_hanoi, liaison_a05, rich_case
 ):
     escalation = escalate(rich_case, by=op_hanoi, shared_items=["transcript"])
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     page = client.get(reverse("liaison:detail", args=[escalation.pk])).content.decode()
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt; TIN-NHẮN" in page
@@ -309,7 +310,7 @@ def test_it_audits_every_read_by_the_hotline(client, op_hanoi, escalation):
     other = escalate(
         escalation.case, by=op_hanoi, agency_code="hotline-111", escalation_type="child_abuse"
     )
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     client.get(reverse("escalations:detail", args=[escalation.pk]))
     client.get(reverse("cases:detail", args=[escalation.case_id]))
 

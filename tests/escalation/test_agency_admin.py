@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from escalation.models import Agency
 from tests.escalation.helpers import escalate
+from tests.logins import staff_login
 
 NEW_AGENCY = {
     "code": "hue-child-protection",
@@ -28,7 +29,7 @@ NEW_AGENCY = {
 
 @pytest.mark.django_db
 def test_it_lets_an_administrator_add_an_agency_with_its_liaison_group(client, administrator):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.post(reverse("admin:escalation_agency_add"), NEW_AGENCY)
     assert response.status_code == 302, response.content.decode()[:2000]
     agency = Agency.objects.get(code="hue-child-protection")
@@ -41,7 +42,7 @@ def test_it_lets_an_administrator_add_an_agency_with_its_liaison_group(client, a
 
 @pytest.mark.django_db
 def test_it_refuses_a_provincial_agency_without_provinces(client, administrator):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.post(
         reverse("admin:escalation_agency_add"), {**NEW_AGENCY, "province_codes": []}
     )
@@ -55,7 +56,7 @@ def test_it_gives_administrators_no_page_with_escalation_content(
     client, administrator, op_hanoi, make_case
 ):
     escalate(make_case(by=op_hanoi), by=op_hanoi, summary="NỘI-DUNG")
-    client.force_login(administrator)
+    staff_login(client, administrator)
     assert client.get(reverse("admin:index")).status_code == 200
     for model in ("escalation", "escalationmessage", "disclosurerecord"):
         assert client.get(f"/admin/escalation/{model}/").status_code == 404

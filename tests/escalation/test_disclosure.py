@@ -34,6 +34,7 @@ from escalation.services import (
 from helpline.groups import agency_group, staff_group
 from helpline.models import Conversation, Message
 from tests.escalation.helpers import T0, GroupListener, agency, escalate
+from tests.logins import staff_login
 
 LATER = T0 + datetime.timedelta(hours=2)
 SHARED = ["categories", "risk", "transcript"]
@@ -65,14 +66,14 @@ def sent(op_hanoi, make_case):
 
 
 def liaison_page(client, liaison, escalation) -> str:
-    client.force_login(liaison)
+    staff_login(client, liaison)
     response = client.get(reverse("liaison:detail", args=[escalation.pk]))
     assert response.status_code == 200
     return response.content.decode()
 
 
 def hotline_page(client, user, escalation) -> str:
-    client.force_login(user)
+    staff_login(client, user)
     response = client.get(reverse("escalations:detail", args=[escalation.pk]))
     assert response.status_code == 200
     return response.content.decode()
@@ -282,13 +283,13 @@ def test_it_never_shows_another_agency_or_another_hotline_any_of_it(
     message_add(sent["first"], "TIN-NHẮN-SAU", at=LATER)
     escalation_disclose(user=op_hanoi, escalation_id=escalation.pk, items=["transcript"], at=LATER)
 
-    client.force_login(liaison_111)
+    staff_login(client, liaison_111)
     assert client.get(reverse("liaison:detail", args=[escalation.pk])).status_code == 404
     page = client.get(reverse("liaison:detail", args=[to_111.pk])).content.decode()
     for secret in ("TRƯỚC-KHI-GỬI-1", "TIN-NHẮN-SAU", "Bắt nạt trực tuyến", "Trung bình"):
         assert secret not in page
 
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     assert client.get(reverse("escalations:detail", args=[escalation.pk])).status_code == 404
     response = client.post(
         reverse("escalations:disclose", args=[escalation.pk]),
@@ -306,7 +307,7 @@ def test_it_lets_only_hotline_staff_disclose(client, liaison_a05, sent):
     message_add(sent["first"], "TIN-NHẮN-SAU", at=LATER)
     with pytest.raises(EscalationError, match="không được thực hiện"):
         escalation_disclose(user=liaison_a05, escalation_id=escalation.pk, items=["transcript"])
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     response = client.post(
         reverse("escalations:disclose", args=[escalation.pk]), {"items": ["transcript"]}
     )

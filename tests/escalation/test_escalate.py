@@ -16,6 +16,7 @@ from escalation.models import (
 from escalation.services import EscalationError, escalation_transition
 from helpline.groups import agency_group, staff_group
 from tests.escalation.helpers import T0, GroupListener, agency, escalate
+from tests.logins import staff_login
 
 
 @pytest.mark.django_db
@@ -128,7 +129,7 @@ def test_it_refuses_escalating_a_closed_case(op_hanoi, sup_hanoi, make_case):
 @pytest.mark.django_db
 def test_it_offers_only_agencies_that_cover_the_case_province(client, op_hue, make_case):
     case = make_case(by=op_hue)
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     page = client.get(reverse("escalations:create", args=[case.pk])).content.decode()
     assert agency("a05-police").name_vi in page
     assert agency("hotline-111").name_vi in page
@@ -142,7 +143,7 @@ def test_it_keeps_what_the_operator_wrote_when_the_agency_refuses_the_type(
     client, op_hanoi, make_case
 ):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(
         reverse("escalations:create", args=[case.pk]),
         {
@@ -166,7 +167,7 @@ def test_it_refuses_a_province_the_agency_does_not_cover_through_the_form(
     client, op_hue, make_case
 ):
     case = make_case(by=op_hue)
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     response = client.post(
         reverse("escalations:create", args=[case.pk]),
         {
@@ -186,7 +187,7 @@ def test_it_refuses_a_province_the_agency_does_not_cover_through_the_form(
 @pytest.mark.django_db
 def test_it_escalates_from_the_case_page_and_shows_the_state_there(client, op_hanoi, make_case):
     case = make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     detail = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert reverse("escalations:create", args=[case.pk]) in detail
 
@@ -290,7 +291,7 @@ def test_it_shows_each_step_and_the_agency_answer_on_the_case_page(
         transition="return",
         text="Xin đường dẫn tới bài đăng",
     )
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     section = page[page.index('id="escalations"') :]
     for text in ("Gửi yêu cầu", "Tiếp nhận", "Yêu cầu bổ sung thông tin", "liaison_a05"):

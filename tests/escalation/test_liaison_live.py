@@ -22,6 +22,7 @@ from escalation.services import escalation_disclose, escalation_message_send, es
 from helpline.groups import agency_group
 from helpline.models import Conversation, Message
 from tests.escalation.helpers import escalate, liaison_socket, quiet
+from tests.logins import staff_login
 
 pytestmark = pytest.mark.usefixtures("reference_data")
 
@@ -30,7 +31,7 @@ SUMMARY = "NỘI-DUNG-GỬI-A05"
 
 def fragment(user, escalation_id):
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client.get(reverse("liaison:live", args=[escalation_id]))
 
 

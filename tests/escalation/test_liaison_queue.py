@@ -22,6 +22,7 @@ from cases.services import case_transition
 from escalation.models import EscalationLastOpened, RevokeReason
 from escalation.selectors import liaison_finished_items
 from escalation.services import escalation_disclose, escalation_message_send, escalation_transition
+from tests.logins import staff_login
 from tests.test_translations import VIETNAMESE
 
 HOUR = datetime.timedelta(hours=1)
@@ -59,7 +60,7 @@ def send(op_hanoi, make_case, clock):
 
 
 def page(client, user, name="queue", *, language=None) -> str:
-    client.force_login(user)
+    staff_login(client, user)
     if language:
         client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     response = client.get(reverse(f"liaison:{name}"))
@@ -81,7 +82,7 @@ def text(html: str) -> str:
 
 
 def open_page(client, liaison, escalation):
-    client.force_login(liaison)
+    staff_login(client, liaison)
     assert client.get(reverse("liaison:detail", args=[escalation.pk])).status_code == 200
 
 
@@ -335,7 +336,7 @@ def test_it_shows_no_agency_another_agencys_finished_escalations(client, liaison
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["op_hanoi", "sup_central", "administrator"])
 def test_it_keeps_everyone_but_liaisons_out_of_the_closed_tab(request, client, finished, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     assert client.get(reverse("liaison:closed")).status_code == 403
 
 

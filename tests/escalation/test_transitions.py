@@ -22,6 +22,7 @@ from escalation.selectors import liaison_queue_items
 from escalation.services import EscalationError, StaleEscalationError, escalation_transition
 from helpline.staff import staff_create
 from tests.escalation.helpers import T0, agency, escalate
+from tests.logins import staff_login
 
 S = EscalationState
 MINUTE = datetime.timedelta(minutes=1)
@@ -324,7 +325,7 @@ def test_it_shows_the_stale_refusal_on_the_liaison_page(
 ):
     escalation = escalate(make_case(by=op_hanoi), by=op_hanoi)
     escalation_transition(user=liaison_a05, escalation_id=escalation.pk, transition="acknowledge")
-    client.force_login(second_a05_liaison)
+    staff_login(client, second_a05_liaison)
     response = client.post(
         reverse("liaison:act", args=[escalation.pk]),
         {"transition": "acknowledge", "state": "sent", "text": ""},

@@ -11,6 +11,7 @@ from handbook.services import (
     help_page_unpublish,
     help_page_update,
 )
+from tests.logins import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def test_it_sends_anonymous_visitors_of_the_editor_to_the_login(client, seeded_p
 
 @pytest.mark.parametrize("role", OTHER_ROLES)
 def test_it_refuses_the_editor_to_every_other_role(client, seeded_page, role, request):
-    client.force_login(request.getfixturevalue(role))
+    staff_login(client, request.getfixturevalue(role))
 
     for method, url in editor_urls(seeded_page.pk):
         data = {"publish": "0"} if url.endswith("/publish/") else NEW_PAGE
@@ -99,7 +100,7 @@ def test_it_lists_every_page_drafts_included_for_a_central_supervisor(client, su
     help_page_create(
         by=sup_central, slug="ban-nhap", title_vi="Bản nháp", summary_vi="x", body_vi="x"
     )
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.get("/help/manage/")
 
@@ -112,7 +113,7 @@ def test_it_lists_every_page_drafts_included_for_a_central_supervisor(client, su
 
 
 def test_it_creates_a_draft_that_the_public_cannot_see_until_published(client, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.post("/help/manage/new/", NEW_PAGE)
 
@@ -137,7 +138,7 @@ def test_it_creates_a_draft_that_the_public_cannot_see_until_published(client, s
 
 
 def test_it_takes_a_page_down_and_puts_it_back(client, sup_central, seeded_page):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     client.post(f"/help/manage/{seeded_page.pk}/publish/", {"publish": "0"})
     assert Client().get("/help/tin-gia/").status_code == 404
@@ -152,7 +153,7 @@ def test_it_takes_a_page_down_and_puts_it_back(client, sup_central, seeded_page)
 
 def test_it_saves_an_edit_recording_who_when_and_which_fields(client, sup_central, seeded_page):
     before = seeded_page.updated_at
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.post(
         f"/help/manage/{seeded_page.pk}/",
@@ -178,7 +179,7 @@ def test_it_saves_an_edit_recording_who_when_and_which_fields(client, sup_centra
 
 
 def test_it_escapes_the_html_an_editor_types(client, sup_central, seeded_page):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     body = "Cẩn thận.\n\n<script>alert('bị lộ')</script>"
 
     client.post(f"/help/manage/{seeded_page.pk}/", edit_form(seeded_page, body_vi=body))
@@ -191,7 +192,7 @@ def test_it_escapes_the_html_an_editor_types(client, sup_central, seeded_page):
 
 
 def test_it_refuses_an_edit_made_on_a_page_someone_saved_since(client, sup_central, seeded_page):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     stale = edit_form(seeded_page, title_vi="Bản sửa thứ hai")
     client.post(f"/help/manage/{seeded_page.pk}/", edit_form(seeded_page, title_vi="Bản sửa đầu"))
 
@@ -205,7 +206,7 @@ def test_it_refuses_an_edit_made_on_a_page_someone_saved_since(client, sup_centr
 
 
 def test_it_keeps_the_address_of_a_page_once_created(client, sup_central, seeded_page):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     client.post(
         f"/help/manage/{seeded_page.pk}/", edit_form(seeded_page, slug="doi-dia-chi", title_vi="Y")
@@ -217,7 +218,7 @@ def test_it_keeps_the_address_of_a_page_once_created(client, sup_central, seeded
 
 @pytest.mark.parametrize("slug", ["en", "manage", "offline", "tin-gia", "có dấu"])
 def test_it_refuses_an_address_that_is_taken_reserved_or_not_a_slug(client, sup_central, slug):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.post("/help/manage/new/", {**NEW_PAGE, "slug": slug})
 
@@ -226,7 +227,7 @@ def test_it_refuses_an_address_that_is_taken_reserved_or_not_a_slug(client, sup_
 
 
 def test_it_asks_for_all_of_the_english_or_none_of_it(client, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.post("/help/manage/new/", {**NEW_PAGE, "title_en": "Questions"})
 
@@ -237,7 +238,7 @@ def test_it_asks_for_all_of_the_english_or_none_of_it(client, sup_central):
 
 def test_it_refuses_a_change_without_the_csrf_token(sup_central, seeded_page):
     browser = Client(enforce_csrf_checks=True)
-    browser.force_login(sup_central)
+    staff_login(browser, sup_central)
 
     response = browser.post(f"/help/manage/{seeded_page.pk}/publish/", {"publish": "0"})
 
@@ -247,7 +248,7 @@ def test_it_refuses_a_change_without_the_csrf_token(sup_central, seeded_page):
 
 
 def test_it_answers_404_for_a_page_that_does_not_exist(client, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     assert client.get("/help/manage/999999/").status_code == 404
     assert client.post("/help/manage/999999/publish/", {"publish": "1"}).status_code == 404

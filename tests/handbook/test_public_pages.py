@@ -6,6 +6,7 @@ import pytest
 
 from handbook.models import HelpPage
 from handbook.services import help_page_create, help_page_publish, help_page_unpublish
+from tests.logins import staff_login
 from tests.test_translations import vietnamese_left
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_it_sets_no_cookie_on_a_public_page(client, url):
 
 
 def test_it_sets_no_cookie_for_a_signed_in_member_of_staff_either(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     response = client.get("/help/anh-bi-dang/")
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.test import Client
 
 from config.asgi import application
+from tests.logins import staff_login
 
 # A browser's handshake names the site it was opened on (Host) and the page's origin;
 # sockets are refused unless the two agree (config/origin.py).
@@ -17,7 +18,7 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 
 def session_cookie(user) -> str:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from helpline.models import CannedResponse
+from tests.logins import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ BAD_IDS = [NOT_AN_ID, "12abc", "１２", "-1", "99999999999999999999999"]
 def supervisor_client(user) -> Client:
     # A 500 must come back as a response here, as it would to a browser, not as an exception.
     client = Client(raise_request_exception=False)
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

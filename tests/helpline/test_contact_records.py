@@ -19,6 +19,7 @@ from helpline.conversations import (
 )
 from helpline.models import ContactRecord, Hotline, User
 from tests.helpline.chat_sockets import console_socket, receive_type, start_chat
+from tests.logins import staff_login
 
 
 def start(channel, code="01", at=None):
@@ -181,10 +182,10 @@ async def test_the_console_shows_pending_wrap_ups_and_takes_one(op_hanoi, refere
 
 @pytest.mark.django_db
 def test_a_supervisor_sets_the_wrap_up_grace_of_their_own_hotline_only(client, sup_hanoi, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     assert client.get("/hotline/settings/").status_code == 403
     assert client.post("/hotline/settings/", {"wrap_up_grace_seconds": 0}).status_code == 403
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert client.get("/hotline/settings/").status_code == 200
     response = client.post("/hotline/settings/", {"wrap_up_grace_seconds": 300})
     assert response.status_code == 302

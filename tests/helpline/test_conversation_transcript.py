@@ -11,13 +11,14 @@ from helpline.conversations import (
     message_post,
 )
 from helpline.models import CannedResponse
+from tests.logins import staff_login
 
 SCRIPT = '<script>alert("x")</script>'
 
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -5,13 +5,15 @@ import re
 import pytest
 from django.urls import reverse
 
+from tests.logins import staff_login
+
 
 @pytest.mark.django_db
 def test_it_answers_a_hidden_case_with_the_same_vietnamese_page_as_a_missing_one(
     client, op_hue, op_hanoi, make_case
 ):
     hidden = make_case(by=op_hanoi)
-    client.force_login(op_hue)
+    staff_login(client, op_hue)
     hidden_path = reverse("cases:detail", args=[hidden.pk])
     missing_path = reverse("cases:detail", args=[hidden.pk + 1000])
     hidden_page = client.get(hidden_path)
@@ -30,7 +32,7 @@ def _comparable(response, path: str) -> str:
 
 @pytest.mark.django_db
 def test_it_answers_a_page_of_another_role_with_a_vietnamese_403(client, liaison_a05):
-    client.force_login(liaison_a05)
+    staff_login(client, liaison_a05)
     response = client.get(reverse("cases:list"))
     assert response.status_code == 403
     assert "Bạn không có quyền mở trang này" in response.content.decode()

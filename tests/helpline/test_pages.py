@@ -7,6 +7,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.logins import staff_login
+
 pytestmark = pytest.mark.django_db
 
 # Letters that only Vietnamese uses among the languages of these pages.
@@ -105,7 +107,7 @@ def test_it_carries_every_text_of_the_chat_page_in_both_languages(client, refere
 
 
 def test_it_keeps_the_staff_switch_working_with_its_cookie(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     response = client.post(reverse("set_language"), {"language": "en", "next": "/cases/"})
 
@@ -125,13 +127,13 @@ def test_it_sends_anonymous_visitors_of_the_console_to_the_login(client):
 def test_it_refuses_the_console_to_people_who_do_not_answer_chats(client, reference_data, username):
     from helpline.models import User
 
-    client.force_login(User.objects.get(username=username))
+    staff_login(client, User.objects.get(username=username))
 
     assert client.get("/console/").status_code == 403
 
 
 def test_it_opens_the_console_for_an_operator_with_transfer_targets(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     response = client.get("/console/")
 

@@ -28,6 +28,7 @@ from helpline.staff import (
     staff_change_scope,
     staff_create,
 )
+from tests.logins import staff_login
 
 PAGE = "/staff/requests/"
 ALREADY_DECIDED = "Yêu cầu này đã được người khác quyết định."
@@ -52,7 +53,7 @@ def promote_op_hue(administrator) -> StaffChangeRequest:
 
 
 def decide(client, user, proposal, decision="approve"):
-    client.force_login(user)
+    staff_login(client, user)
     return client.post(PAGE, {"request_id": proposal.pk, "decision": decision}, follow=True)
 
 
@@ -63,7 +64,7 @@ def decide(client, user, proposal, decision="approve"):
 def test_it_applies_an_administrators_proposal_only_after_a_central_supervisor_approves(
     client, administrator, sup_central, op_hue
 ):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.post(
         reverse("admin:helpline_staffchangerequest_add"),
         {
@@ -106,7 +107,7 @@ def test_it_leaves_a_rejected_proposal_unapplied(client, administrator, sup_cent
 def test_it_creates_an_approved_account_with_an_unusable_password_and_the_admin_group(
     client, administrator, sup_central
 ):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.post(
         reverse("admin:helpline_staffchangerequest_add"),
         {
@@ -180,7 +181,7 @@ def test_it_saves_the_account_so_that_open_sockets_hear_of_the_change(
 
 @pytest.mark.django_db
 def test_it_refuses_a_proposal_about_the_proposers_own_account(client, administrator):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     response = client.post(
         reverse("admin:helpline_staffchangerequest_add"),
         {
@@ -337,7 +338,7 @@ def test_it_keeps_one_pending_request_per_account(administrator, op_hue):
 @pytest.mark.django_db
 def test_it_never_edits_or_deletes_a_proposal(client, administrator, op_hue):
     proposal = promote_op_hue(administrator)
-    client.force_login(administrator)
+    staff_login(client, administrator)
     change = reverse("admin:helpline_staffchangerequest_change", args=[proposal.pk])
     assert client.get(change).status_code == 200  # read-only
     response = client.post(change, {"kind": StaffChangeKind.CHANGE_SCOPE, "role": "liaison"})
@@ -364,7 +365,7 @@ def test_it_answers_403_on_the_approval_page_to_everyone_but_central_supervisors
     request, client, administrator, op_hue, who
 ):
     proposal = promote_op_hue(administrator)
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     assert client.get(PAGE).status_code == 403
     response = client.post(PAGE, {"request_id": proposal.pk, "decision": "approve"})
     assert response.status_code == 403
@@ -385,7 +386,7 @@ def test_it_shows_central_supervisors_the_pending_requests_in_vietnamese_first(
 ):
     proposal = promote_op_hue(administrator)
     client = Client()
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Duyệt thay đổi nhân sự" in page
     assert f'id="request-{proposal.pk}"' in page
@@ -406,7 +407,7 @@ def test_it_offers_no_buttons_on_a_request_about_the_reader(client, administrato
         role=Role.OPERATOR,
         hotline_code="00",
     )
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
     page = client.get(PAGE).content.decode()
     assert "Về tài khoản của bạn: người khác sẽ quyết định." in page
     assert 'value="approve"' not in page
@@ -417,7 +418,7 @@ def test_it_lists_proposals_in_the_admin_with_vietnamese_headers_and_role_codes(
     client, administrator, op_hue
 ):
     promote_op_hue(administrator)
-    client.force_login(administrator)
+    staff_login(client, administrator)
     page = client.get(reverse("admin:helpline_staffchangerequest_changelist")).content.decode()
     assert "Trước thay đổi" in page
     assert "Tư vấn viên · 46" in page

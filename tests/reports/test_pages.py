@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from reports.models import ReportEvent, WeeklyReport
+from tests.logins import staff_login
 from tests.reports.factories import report_dataset
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ PERIODS = {
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

@@ -11,6 +11,7 @@ from helpline.management.commands.run_worker import registered_jobs
 from helpline.models import ContactRecord, Hotline
 from reports import jobs
 from reports.models import ReportEvent, WeeklyReport
+from tests.logins import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def test_it_lets_the_supervisor_open_the_announced_report(supervisors, client):
     link = next(m for m in mail.outbox if m.to == ["sup-hanoi@example.invalid"]).body
     path = link[link.index("/reports/view/") :].split()[0]
 
-    client.force_login(supervisors[0])
+    staff_login(client, supervisors[0])
     response = client.get(path)
 
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from django.urls import reverse
 from helpline.models import User
 from telephony.models import OperatorEndpoint
 from telephony.phone import phone_decrypt, phone_encrypt
+from tests.logins import staff_login
 
 OPERATOR_PHONE = "+84912345678"
 INSIDER_PHONE = "+84987654321"
@@ -43,7 +44,7 @@ def set_call_routing(*args: str) -> str:
 def test_it_refuses_to_change_call_routing_from_the_admin(
     request, client, routed_op_hanoi, op_hue, who
 ):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
     grab = {"user": op_hue.pk, "kind": "phone", "phone_number": INSIDER_PHONE}
     assert client.post(reverse("admin:telephony_operatorendpoint_add"), grab).status_code == 403
     change = reverse("admin:telephony_operatorendpoint_change", args=[routed_op_hanoi.pk])
@@ -61,7 +62,7 @@ def test_it_refuses_to_change_call_routing_from_the_admin(
 def test_it_shows_the_administrator_call_routing_only_masked(
     client, administrator, routed_op_hanoi
 ):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     page = client.get(reverse("admin:telephony_operatorendpoint_changelist")).content.decode()
     assert "•••• ••• 678" in page
     assert "912345678" not in page
@@ -109,7 +110,7 @@ def test_it_refuses_a_non_answering_account_or_a_local_number(
 def test_it_shows_one_routing_read_only_to_the_administrator(
     client, administrator, routed_op_hanoi
 ):
-    client.force_login(administrator)
+    staff_login(client, administrator)
     url = reverse("admin:telephony_operatorendpoint_change", args=[routed_op_hanoi.pk])
     page = client.get(url)
     assert page.status_code == 200

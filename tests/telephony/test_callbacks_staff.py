@@ -21,6 +21,7 @@ from telephony.models import (
     CallbackState,
 )
 from tests.escalation.helpers import GroupListener
+from tests.logins import staff_login
 
 LOCAL = datetime.timezone(datetime.timedelta(hours=7))
 NOW = datetime.datetime(2026, 11, 28, 18, 30, tzinfo=LOCAL)
@@ -63,12 +64,12 @@ def hue_request(reference_data):
 
 
 def page(client, user, url):
-    client.force_login(user)
+    staff_login(client, user)
     return client.get(url)
 
 
 def act(client, user, callback, step, **data):
-    client.force_login(user)
+    staff_login(client, user)
     return client.post(f"/callbacks/{callback.pk}/{step}/", data)
 
 

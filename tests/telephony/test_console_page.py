@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.logins import staff_login
+
 pytestmark = pytest.mark.django_db
 
 VENDOR = Path(__file__).resolve().parents[2] / "static" / "vendor" / "twilio-voice"
@@ -27,7 +29,7 @@ def policy_of(response) -> dict[str, str]:
 
 
 def test_it_gives_the_console_the_telephony_addresses_and_a_csrf_token(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     response = client.get("/console/")
 
@@ -45,13 +47,13 @@ def test_it_gives_the_console_the_telephony_addresses_and_a_csrf_token(client, o
 
 
 def test_it_tells_the_console_when_the_user_is_a_supervisor(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     assert console_config(client.get("/console/"))["isSupervisor"] is True
 
 
 def test_it_loads_the_softphone_sdk_only_on_demand(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     content = client.get("/console/").content.decode()
 
@@ -60,7 +62,7 @@ def test_it_loads_the_softphone_sdk_only_on_demand(client, op_hanoi):
 
 
 def test_it_lets_only_the_console_reach_twilio(client, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
 
     console = policy_of(client.get("/console/"))
     chat = policy_of(client.get("/chat/"))

@@ -12,6 +12,7 @@ from helpline.conversations import conversation_accept, message_post
 from helpline.models import Conversation
 from telephony.models import SmsMessage
 from telephony.sms import sms_status_update
+from tests.logins import staff_login
 from tests.telephony.twilio_kit import CALLER, payload, post_signed
 
 
@@ -21,7 +22,7 @@ def state_url(conversation) -> str:
 
 def logged_in(user) -> Client:
     client = Client()
-    client.force_login(user)
+    staff_login(client, user)
     return client
 
 

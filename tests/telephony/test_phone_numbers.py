@@ -16,6 +16,7 @@ from helpline.conversations import conversation_accept, conversation_case_create
 from helpline.models import Conversation
 from telephony.models import PhoneContact, PhoneNumber, PhoneReveal
 from telephony.phone import phone_decrypt, phone_lookup_hash, phone_mask
+from tests.logins import staff_login
 from tests.telephony.twilio_kit import CALLER, payload, post_signed
 
 SETTINGS_FILE = Path(__file__).resolve().parents[2] / "config" / "settings.py"
@@ -72,7 +73,7 @@ def test_it_masks_all_but_the_last_three_digits():
 
 @pytest.mark.django_db
 def test_it_shows_staff_only_the_masked_number(client, caller_conversation, op_hanoi):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get(f"/console/phone/{caller_conversation.pk}/")
     assert response.json() == {
         "conversation": str(caller_conversation.pk),
@@ -86,7 +87,7 @@ def test_it_shows_staff_only_the_masked_number(client, caller_conversation, op_h
 def test_it_refuses_a_reveal_to_an_operator_and_audits_nothing(
     client, caller_conversation, op_hanoi
 ):
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.post(f"/console/phone/{caller_conversation.pk}/reveal/")
     assert response.status_code == 403
     assert CALLER not in response.content.decode()
@@ -98,7 +99,7 @@ def test_it_hides_another_hotlines_conversation_as_missing(
     client, caller_conversation, op_hue, liaison_a05, administrator
 ):
     for user in (op_hue, liaison_a05, administrator):
-        client.force_login(user)
+        staff_login(client, user)
         response = client.post(f"/console/phone/{caller_conversation.pk}/reveal/")
         assert response.status_code in (404, 403)
         if user == op_hue:
@@ -111,7 +112,7 @@ def test_it_reveals_the_number_to_a_supervisor_and_audits_every_reveal(
     client, caller_conversation, sup_hanoi, sup_central
 ):
     for supervisor in (sup_hanoi, sup_central, sup_hanoi):
-        client.force_login(supervisor)
+        staff_login(client, supervisor)
         response = client.post(f"/console/phone/{caller_conversation.pk}/reveal/")
         assert response.status_code == 200
         assert response.json()["number"] == CALLER
@@ -127,7 +128,7 @@ def test_it_writes_the_reveal_on_the_case_timeline_too(
 ):
     conversation_accept(user=op_hanoi, conversation_id=caller_conversation.pk)
     case = conversation_case_create(user=op_hanoi, conversation_id=caller_conversation.pk)
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     client.post(f"/console/phone/{caller_conversation.pk}/reveal/")
     event = CaseEvent.objects.get(case=case, action=CaseEvent.Action.PHONE_REVEALED)
     assert event.actor == sup_hanoi
@@ -137,7 +138,7 @@ def test_it_writes_the_reveal_on_the_case_timeline_too(
 
 @pytest.mark.django_db
 def test_it_refuses_a_reveal_by_get(client, caller_conversation, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     assert client.get(f"/console/phone/{caller_conversation.pk}/reveal/").status_code == 405
     assert not PhoneReveal.objects.exists()
 
@@ -182,7 +183,7 @@ def test_it_refuses_a_malformed_phone_key_and_names_only_the_variable(settings):
 def test_it_gives_hotline_staff_a_softphone_token(client, telephony_ready, op_hanoi):
     import jwt
 
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get("/console/voice-token/")
     assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
@@ -203,14 +204,14 @@ def test_it_gives_hotline_staff_a_softphone_token(client, telephony_ready, op_ha
 def test_it_gives_no_softphone_token_to_others(client, telephony_ready, liaison_a05, administrator):
     assert client.get("/console/voice-token/").status_code == 302  # to the login page
     for user in (liaison_a05, administrator):
-        client.force_login(user)
+        staff_login(client, user)
         assert client.get("/console/voice-token/").status_code == 403
 
 
 @pytest.mark.django_db
 def test_it_says_the_softphone_is_not_configured(client, telephony_ready, op_hanoi, settings):
     settings.TWILIO_API_KEY_SID = ""
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get("/console/voice-token/")
     assert response.status_code == 503
     assert response.json()["error"] == "not_configured"

@@ -13,6 +13,7 @@ from helpline.groups import staff_group
 from helpline.models import Conversation, ConversationState
 from telephony.models import Call, CallStatus, OperatorEndpoint, PhoneContact, PhoneNumber
 from telephony.phone import phone_encrypt
+from tests.logins import staff_login
 from tests.telephony.twilio_kit import (
     ACCOUNT_SID,
     CALLER,
@@ -125,7 +126,7 @@ def test_it_shows_a_failed_redirect_on_the_operators_console_and_can_retry(
     assert frame["type"] == "call_error"
     assert frame["conversation"] == str(call.conversation_id)
     assert "Không chuyển được cuộc gọi" in frame["notice"]
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/console/calls/{call.conversation_id}/reconnect/")
     assert response.json() == {
@@ -150,7 +151,7 @@ def test_it_shows_a_network_failure_too(
 @pytest.mark.django_db
 def test_it_only_lets_the_holder_reconnect(client, telephony_ready, op_hanoi, sup_hanoi):
     call = queue_a_call(client)
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     response = client.post(f"/console/calls/{call.conversation_id}/reconnect/")
     assert response.status_code == 403
 

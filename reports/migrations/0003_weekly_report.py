@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0001_report_events'),
+        ('reports', '0002_incidents'),
     ]
 
     operations = [
