@@ -113,7 +113,7 @@ def test_it_pages_the_list_by_the_last_case_shown_and_keeps_the_filters(
 def test_it_keeps_a_page_where_it_was_when_new_cases_arrive(client, make_case, op_hanoi):
     for _ in range(CASES_PER_PAGE + 3):
         make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     first = client.get(reverse("cases:list"))
     older = link(first, "older_than")
     make_case(by=op_hanoi)
@@ -128,7 +128,7 @@ def test_it_keeps_a_page_where_it_was_when_new_cases_arrive(client, make_case, o
 def test_it_counts_no_cases_to_show_a_page(client, make_case, op_hanoi):
     for _ in range(CASES_PER_PAGE + 1):
         make_case(by=op_hanoi)
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     older = link(client.get(reverse("cases:list")), "older_than")
     with CaptureQueriesContext(connection) as queries:
         client.get(reverse("cases:list"), {"older_than": older, "category": "online"})
@@ -145,7 +145,7 @@ def test_it_shows_the_newest_cases_for_a_page_link_it_cannot_follow(
     mine = [make_case(by=op_hanoi) for _ in range(3)]
     theirs = make_case(by=op_hue)
     value = {"other_hotline": theirs.pk, "missing": theirs.pk + 1000, "not-a-number": "1;2"}
-    client.force_login(op_hanoi)
+    staff_login(client, op_hanoi)
     response = client.get(reverse("cases:list"), {"older_than": value[cursor]})
     # Another hotline's case gives away nothing: the same first page as a bogus link.
     assert references(response) == {case.reference for case in mine}
