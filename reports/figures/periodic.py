@@ -268,12 +268,24 @@ def _contacts_by_area(contacts, categories) -> Table:
     )
 
 
-def _in_online_harms() -> Q:
-    return Q(categories__code=ONLINE_HARMS) | Q(categories__parent__code=ONLINE_HARMS)
+def _online_harm_ids(categories) -> list[int]:
+    """The online-harm area and its harms, by id.
+
+    By id rather than by code through the tree: the database then knows from its
+    statistics how many contacts the filter keeps. Asked by code, it guessed a
+    handful and looped over every category link of the period, one by one (four
+    seconds for a year of a million contacts).
+    """
+    return [
+        category.pk
+        for category in categories
+        if category.code == ONLINE_HARMS
+        or (category.parent is not None and category.parent.code == ONLINE_HARMS)
+    ]
 
 
 def _contacts_online_harms(contacts, categories) -> Table:
-    online = contacts.filter(_in_online_harms())
+    online = contacts.filter(categories__in=_online_harm_ids(categories))
     counts = count_by(online, "categories__code")
     rows = [
         [category.name, counts.get(category.code, 0)]
