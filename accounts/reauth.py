@@ -110,7 +110,8 @@ def reauth_required(max_age_seconds: int | None = None, *, when=None):
                     status=401,
                 )
             if request.method != "POST":
-                return redirect(reauth_url(request.path))
+                # The whole address, query included: an export names its report there.
+                return redirect(reauth_url(request.get_full_path()))
             password = request.POST.get(PASSWORD_FIELD, "")
             code = request.POST.get(CODE_FIELD, "")
             if (password or code) and reauth_check(request, password=password, code=code):

@@ -29,6 +29,10 @@ class Table:
     counts before them in the same row (a change against the previous period,
     a share): an export that suppresses a count of a row must blank the row's
     derived cells too, or the count could be worked back out of them.
+    depends_on: for a table that counts no one but is worked out from counts
+    elsewhere (a rate, a median), row index -> the (table key, row index) of the
+    counts it comes from, column for column: where one of those counts is small
+    or hidden, the export hides this row's cell too (and its derived cells).
     """
 
     key: str
@@ -39,6 +43,7 @@ class Table:
     total_row: bool = False
     note: str = ""
     derived_columns: int = 0
+    depends_on: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
 
 
 @dataclass

@@ -59,12 +59,34 @@ GROUND = ("ground",)
 
 def report_suppressed(report: Report) -> Report:
     """Return a copy of the report fit to leave the hotline: small counts hidden, no charts."""
-    return dataclasses.replace(
-        report,
-        tables=[table_suppressed(table) for table in report.tables],
-        charts=[],
-        notes=list(report.notes),
-    )
+    tables = [table_suppressed(table) for table in report.tables]
+    by_key = {table.key: table for table in tables}
+    for table in tables:
+        _hide_dependent_cells(table, by_key)
+    return dataclasses.replace(report, tables=tables, charts=[], notes=list(report.notes))
+
+
+def _hide_dependent_cells(table: Table, by_key: dict[str, Table]) -> None:
+    """Hide a rate or a median wherever a count it is worked out from is small or hidden.
+
+    A rate beside its counts gives a small count back (13 contacts at 7.7 % abandoned is 1),
+    and a median of one wait is that wait: table by table, suppression cannot see that.
+    """
+    counted = len(table.columns) - 1 - table.derived_columns
+    for row_index, sources in table.depends_on.items():
+        row = table.rows[row_index]
+        hide_row = False
+        for column in range(1, counted + 1):
+            if any(_sensitive(by_key[key].rows[source][column]) for key, source in sources):
+                row[column] = HIDDEN
+                hide_row = True
+        if hide_row:
+            for column in range(counted + 1, len(row)):
+                row[column] = HIDDEN
+
+
+def _sensitive(cell) -> bool:
+    return cell in MARKERS or (_is_count(cell) and 0 < cell < THRESHOLD)
 
 
 def table_suppressed(table: Table) -> Table:

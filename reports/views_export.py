@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts.reauth import reauth_required
 from helpline.access import supervisor_required
 from reports.audit import report_event_record
 from reports.exports import FORMATS, export_build
@@ -26,6 +27,8 @@ from reports.selectors import report_scope_default_for, report_scope_get_for_use
 @supervisor_required
 @never_cache
 @require_GET
+# A file of figures leaves the helpline: the person exporting proves again who they are.
+@reauth_required()
 def report_export(request, format: str):
     """Send the report as a file: ?kind=yearly&start=2025-12-01&end=2026-11-30&scope=01."""
     if format not in FORMATS:

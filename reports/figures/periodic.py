@@ -165,6 +165,25 @@ def _comparison_counts(now_figures: dict, before_figures: dict) -> Table:
     )
 
 
+def _compared_row(name: str) -> int:
+    return [key for key, _label in COMPARED_COUNTS].index(name)
+
+
+# Each row of the service table, by the rows of the comparison table it is worked out from.
+_SERVICE_SOURCES = {
+    index: [("comparison", _compared_row(source)) for source in sources]
+    for index, sources in enumerate(
+        (
+            ("answered", "contacts"),  # answered rate
+            ("abandoned", "contacts"),  # abandon rate
+            ("answered",),  # wait, median
+            ("answered",),  # wait, 90th percentile
+            ("answered",),  # handling time, median
+        )
+    )
+}
+
+
 def _comparison_service(now_figures: dict, before_figures: dict) -> Table:
     return Table(
         key="service",
@@ -173,6 +192,9 @@ def _comparison_service(now_figures: dict, before_figures: dict) -> Table:
         rows=_compared_rows(COMPARED_SERVICE, now_figures, before_figures),
         counts_people=False,
         derived_columns=2,
+        # A rate beside its counts, or a median of a handful of waits, gives a small
+        # count back: the export hides them wherever the counts they come from are small.
+        depends_on=_SERVICE_SOURCES,
         note=_(
             "Tỉ lệ tính trên mọi lượt liên hệ. Thời gian chờ và thời gian xử lý chỉ tính "
             "các lượt được trả lời."
@@ -419,7 +441,8 @@ def _survey_answers(surveys) -> Table:
     ]
     return Table(
         key="survey_answers",
-        title=_("Khảo sát sau cuộc trò chuyện: %(n)s phiếu") % {"n": counted["total"]},
+        # No total in the title: a total beside the answers would give a hidden one back.
+        title=_("Khảo sát sau cuộc trò chuyện"),
         columns=[_("Câu hỏi"), *(str(label) for label in SurveyAnswer.labels), _("Bỏ trống")],
         rows=rows,
     )

@@ -15,6 +15,7 @@ from django.urls import reverse
 from reports.figures import report_build
 from reports.models import ReportEvent
 from reports.suppression import HIDDEN, SMALL
+from tests.logins import staff_login
 from tests.reports.factories import report_dataset
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_it_is_where_the_report_page_links_to():
 def test_it_sends_a_supervisor_the_file_as_an_attachment_never_cached(
     client, sup_hanoi, dataset, format, content_type
 ):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     response = client.get(export_url(format, scope="01", **QUARTER))
 
@@ -74,7 +75,7 @@ def test_it_sends_a_supervisor_the_file_as_an_attachment_never_cached(
 
 
 def test_it_sends_the_figures_of_the_page_with_the_small_ones_hidden(client, sup_hanoi, dataset):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     counted = report_build(
         kind="quarterly",
         scope="01",
@@ -106,7 +107,7 @@ def test_it_sends_the_figures_of_the_page_with_the_small_ones_hidden(client, sup
 
 
 def test_it_records_every_export(client, sup_hanoi, dataset):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     client.get(export_url("xlsx", scope="01", **QUARTER))
     client.get(export_url("docx", scope="01", **QUARTER))
@@ -122,7 +123,7 @@ def test_it_records_every_export(client, sup_hanoi, dataset):
 
 
 def test_it_writes_the_document_in_vietnamese_for_an_english_page(client, sup_hanoi, dataset):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
     client.cookies["django_language"] = "en"
 
     spreadsheet = client.get(export_url("csv", scope="01", **QUARTER))
@@ -138,7 +139,7 @@ def test_it_writes_the_document_in_vietnamese_for_an_english_page(client, sup_ha
     "who", ["op_hanoi", "op_central", "liaison_a05", "liaison_111", "administrator"]
 )
 def test_it_refuses_everyone_but_supervisors(request, client, dataset, who):
-    client.force_login(request.getfixturevalue(who))
+    staff_login(client, request.getfixturevalue(who))
 
     for format in ("csv", "xlsx", "docx"):
         assert client.get(export_url(format, scope="01", **QUARTER)).status_code == 403
@@ -154,7 +155,7 @@ def test_it_sends_anonymous_visitors_to_the_login(client, reference_data):
 
 @pytest.mark.parametrize("scope", ["46", "00", "all", "99"])
 def test_it_hides_other_scopes_from_a_provincial_supervisor(client, sup_hanoi, scope):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     response = client.get(export_url("csv", scope=scope, **QUARTER))
 
@@ -163,7 +164,7 @@ def test_it_hides_other_scopes_from_a_provincial_supervisor(client, sup_hanoi, s
 
 
 def test_it_exports_a_provincial_supervisors_own_hotline_when_no_scope_is_named(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     response = client.get(export_url("csv", **QUARTER))
 
@@ -173,7 +174,7 @@ def test_it_exports_a_provincial_supervisors_own_hotline_when_no_scope_is_named(
 
 @pytest.mark.parametrize("scope", ["all", "00", "46", "01"])
 def test_it_lets_a_central_supervisor_export_any_scope(client, sup_central, dataset, scope):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     response = client.get(export_url("xlsx", scope=scope, **QUARTER))
 
@@ -182,7 +183,7 @@ def test_it_lets_a_central_supervisor_export_any_scope(client, sup_central, data
 
 
 def test_it_answers_404_for_a_scope_that_does_not_exist(client, sup_central):
-    client.force_login(sup_central)
+    staff_login(client, sup_central)
 
     assert client.get(export_url("csv", scope="99", **QUARTER)).status_code == 404
 
@@ -198,15 +199,36 @@ def test_it_answers_404_for_a_scope_that_does_not_exist(client, sup_central):
     ],
 )
 def test_it_refuses_an_incomplete_or_invalid_choice(client, sup_hanoi, query):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     assert client.get(export_url("csv", **query)).status_code == 400
     assert not ReportEvent.objects.exists()
 
 
 def test_it_knows_only_its_three_formats(client, sup_hanoi):
-    client.force_login(sup_hanoi)
+    staff_login(client, sup_hanoi)
 
     assert client.get(export_url("pdf", scope="01", **QUARTER)).status_code == 404
     assert client.post(export_url("csv", scope="01", **QUARTER)).status_code == 405
     assert not ReportEvent.objects.exists()
+
+
+def test_a_stale_proof_is_asked_again_before_a_file_leaves_and_the_report_is_kept(
+    client, sup_hanoi
+):
+    from tests.accounts.helpers import proof_expire, with_password
+
+    with_password(sup_hanoi)
+    staff_login(client, sup_hanoi)
+    proof_expire(client)
+    url = export_url("csv", scope="01", kind="quarterly", start="2026-01-01", end="2026-03-31")
+
+    asked = client.get(url)
+
+    assert asked.status_code == 302
+    assert asked["Location"].startswith("/accounts/reauth/?")
+    assert urlencode({"next": url}) in asked["Location"]
+    assert not ReportEvent.objects.filter(action="exported").exists()
+    back = client.post("/accounts/reauth/", {"reauth_password": "mat-khau-rieng-2026", "next": url})
+    assert back["Location"] == url
+    assert client.get(url).status_code == 200

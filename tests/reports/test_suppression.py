@@ -345,3 +345,44 @@ def test_it_copies_the_report_without_charts_and_leaves_the_original_alone():
         original.start,
         original.end,
     )
+
+
+def test_a_rate_or_a_median_worked_out_from_a_small_count_is_hidden_too():
+    from reports.report import Report
+
+    counts = Table(
+        key="comparison",
+        title="Counts",
+        columns=["", "Now", "Before", "Change", "Change (%)"],
+        rows=[["Contacts", 40, 13, 27, 207.7], ["Abandoned", 6, 1, 5, 500.0]],
+        derived_columns=2,
+    )
+    rates = Table(
+        key="service",
+        title="Rates",
+        columns=["", "Now", "Before", "Change", "Change (%)"],
+        rows=[["Abandon rate", 15.0, 7.7, 7.3, 94.8], ["Wait median", 30.0, 20.0, 10.0, 50.0]],
+        counts_people=False,
+        derived_columns=2,
+        depends_on={0: [("comparison", 1), ("comparison", 0)], 1: [("comparison", 0)]},
+    )
+    report = Report(
+        kind="quarterly",
+        scope="01",
+        scope_name="Hà Nội",
+        start=datetime.date(2026, 1, 1),
+        end=datetime.date(2026, 3, 31),
+        title="t",
+        generated_at=datetime.datetime(2026, 4, 1, tzinfo=datetime.UTC),
+        tables=[counts, rates],
+    )
+    suppressed = report_suppressed(report)
+    # 13 contacts at 7.7 % abandoned would give the hidden 1 back.
+    assert suppressed.table("service").rows[0][2:] == ["×", "×", "×"]
+    # A rate stays shown only where every count it comes from is shown and not small.
+    for service_row, source_rows in ((0, (0, 1)), (1, (0,))):
+        for column in (1, 2):
+            sources = [suppressed.table("comparison").rows[row][column] for row in source_rows]
+            shown = suppressed.table("service").rows[service_row][column] != "×"
+            assert shown == all(isinstance(cell, int) and cell >= 5 for cell in sources)
+    assert report.table("service").rows[0][2] == 7.7

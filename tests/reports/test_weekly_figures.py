@@ -73,7 +73,8 @@ def test_it_lists_the_provinces_with_unusual_volume_for_all_hotlines(reference_d
     report = weekly(ALL)
 
     assert rows(report, "weekly_unusual_provinces") == {
-        Hotline.objects.get(code="46").name: [10, 2.0, 8.0]
+        # The four weeks before as a count (an export can hide it), and the rise over their mean.
+        Hotline.objects.get(code="46").name: [10, 8, 8.0]
     }
     overview = rows(report, "weekly_overview")["Lượt liên hệ"]
     assert overview == [2 + 10, 2 + 12, 2 + 8, 2 + 10, 24, 12.0, 12.0]
@@ -88,7 +89,7 @@ def test_it_lists_the_categories_rising_against_the_four_weeks_before(reference_
 
     rising = rows(weekly("01"), "weekly_rising_categories")
 
-    assert rising == {Category.objects.get(code="online.sextortion").name: [3, 0.0, 3.0]}
+    assert rising == {Category.objects.get(code="online.sextortion").name: [3, 0, 3.0]}
 
 
 def test_it_counts_the_contacts_in_danger_this_week(reference_data):
