@@ -157,8 +157,8 @@ UNDER_WAY = Weighted(
     {"acknowledged": 0.3, "in_progress": 0.5, "resolved": 0.1, "returned": 0.05, "declined": 0.05}
 )
 FINISHED_AS = Weighted(
-    {"resolved": 0.83, "declined": 0.08, "withdrawn": 0.065, "in_progress": 0.015,
-     "returned": 0.005, "sent": 0.005}
+    {"resolved": 0.84, "declined": 0.08, "withdrawn": 0.072, "in_progress": 0.004,
+     "returned": 0.002, "sent": 0.002}
 )  # fmt: skip
 AGENCY_MESSAGES = Weighted({0: 0.3, 1: 0.4, 2: 0.2, 3: 0.1})
 

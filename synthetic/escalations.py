@@ -58,14 +58,15 @@ def _course(rng, created_at, acknowledge_by, resolve_by, horizon):
         if rng.random() < 0.6:
             return "sent", None, None
         return "acknowledged", shape.between(rng, created_at, horizon), None
-    if not in_time and rng.random() < 0.1:
-        return "sent", None, None
     if in_time:
         acknowledged_at = shape.between(rng, created_at, acknowledge_by)
     else:
         late_until = min(horizon, acknowledge_by + (acknowledge_by - created_at) * 2)
         acknowledged_at = shape.between(rng, acknowledge_by, late_until)
     if horizon < resolve_by:
+        if not in_time and rng.random() < 0.3:
+            # Past its acknowledgement deadline and still not acknowledged.
+            return "sent", None, None
         state = shape.UNDER_WAY.draw(rng)
         if state in ("resolved", "declined"):
             return state, acknowledged_at, shape.between(rng, acknowledged_at, horizon)
