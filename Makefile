@@ -2,22 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What running needs (`pip install .`, as in production), and what the tests need on top (the
+# dev extras: pytest, Playwright, websockets, ruff). The code runs from this checkout: the
+# package installs dependencies only, so it need not be editable (which setuptools warns about).
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 RUN_ENV := DEBUG=1
 
-.PHONY: run test lint check messages install clean
+.PHONY: run test lint check messages install clean cluster cluster-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet .
+	touch $(RUNTIME_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/pip install --quiet ".[dev]"
+	touch $(STAMP) $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUNTIME_STAMP)
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@# The worker runs the timers (deadline reminders, stale queues, SMS retries)
@@ -32,6 +41,14 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The national topology on this machine, on loopback only: PostgreSQL, Redis, nginx, two
+# daphne workers and run_worker, with production settings (docs/operations.md, "Local cluster").
+cluster: $(RUNTIME_STAMP)
+	CLUSTER_PYTHON=$(BIN)/python deploy/local-cluster start
+
+cluster-stop:
+	CLUSTER_PYTHON=$(BIN)/python deploy/local-cluster stop
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -12,16 +12,24 @@ Then it runs a bare Channels echo consumer (bench/echo_asgi.py) under daphne
 with the same number of sockets and the same offered load, plus a short
 closed-loop saturation phase for both, and prints our throughput as a ratio.
 
+With --stack cluster it measures the same scenarios through nginx on the local
+cluster (deploy/local_cluster.py: --workers daphne workers on Unix sockets,
+PostgreSQL, Redis, run_worker), then the echo consumer on as many workers
+behind the same nginx. Nothing is pinned then: the cluster's processes share
+the machine's cores with the client.
+
 Usage: python bench/chat_load.py [--youths 200] [--duration 60] [--period 5]
-       [--saturation 10] [--no-pin]
+       [--saturation 10] [--no-pin] [--stack embedded|cluster] [--workers 2]
 """
 
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,8 +48,10 @@ from tests.live_server import (  # noqa: E402
 
 CREATE_OPERATORS = """
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.sessions.backends.db import SessionStore
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from helpline.models import User
 from helpline.staff import staff_create
 keys = []
@@ -51,8 +61,15 @@ for index in range({count}):
         username=name, role="operator", password=None, hotline_code="01")
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The first backend that can load a user back (the lockout backend only refuses).
+    session[BACKEND_SESSION_KEY] = next(
+        path for path in settings.AUTHENTICATION_BACKENDS if hasattr(load_backend(path), "get_user")
+    )
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    # As after the authenticator app's code: every staff session needs its second factor.
+    device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+              or TOTPDevice.objects.create(user=user, name="app", confirmed=True))
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.create()
     keys.append(session.session_key)
 print("KEYS=" + ",".join(keys))
@@ -105,17 +122,21 @@ class Server:
             self.process.kill()
 
 
+def bench_settings(capacity: int) -> dict:
+    """Every socket comes from one loopback address, and operators hold many chats each."""
+    return {
+        "CHAT_MAX_QUEUED_PER_ADDRESS": "100000",
+        "CHAT_STARTS_PER_MINUTE": "100000",
+        "CHAT_STARTS_PER_HOUR": "100000",
+        "OPERATOR_CAPACITY": str(capacity),
+        "CHAT_RATE_LIMIT_MESSAGES": "1000",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def prepare_environment(operators: int, capacity: int) -> dict:
     workdir = tempfile.mkdtemp(prefix="helpline-bench-")
-    env, created = server_environment(
-        workdir,
-        CHAT_MAX_QUEUED_PER_ADDRESS="100000",
-        CHAT_STARTS_PER_MINUTE="100000",
-        CHAT_STARTS_PER_HOUR="100000",
-        OPERATOR_CAPACITY=str(capacity),
-        CHAT_RATE_LIMIT_MESSAGES="1000",
-        LOG_LEVEL="WARNING",
-    )
+    env, created = server_environment(workdir, **bench_settings(capacity))
     if created:
         raise SystemExit("run the benchmark on the embedded defaults: unset DATABASE_URL")
     env.pop("REDIS_URL", None)
@@ -143,6 +164,58 @@ def drive(config: dict, pin: bool) -> dict:
     if result.returncode:
         raise SystemExit(f"the load driver failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- the cluster ------------------------------------------------------------------
+
+
+def load_local_cluster():
+    path = ROOT / "deploy" / "local_cluster.py"
+    spec = importlib.util.spec_from_file_location("local_cluster", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def workers_rss_mib(cluster) -> tuple[float, float]:
+    """(current, peak) resident memory of the web workers, summed."""
+    current = peak = 0.0
+    for name in cluster.web_names():
+        status = Path(f"/proc/{cluster.processes()[name]['pid']}/status").read_text()
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        current += int(fields["VmRSS"].split()[0]) / 1024
+        peak += int(fields["VmHWM"].split()[0]) / 1024
+    return current, peak
+
+
+def echo_behind_the_same_nginx(cluster, local_cluster) -> None:
+    """Replace each helpline worker with the echo application on the same socket."""
+    for name in cluster.web_names():
+        cluster.kill(name, signal.SIGTERM)
+        socket_path = cluster.socket_path(name)
+        command = [sys.executable, "-m", "daphne", "-v", "0", "-u", socket_path]
+        cluster._spawn(name, [*command, "bench.echo_asgi:application"])
+        local_cluster.wait_for(
+            lambda path=socket_path: local_cluster.unix_http_get(path, "/healthz")[0] == 200,
+            f"echo {name}",
+        )
+
+
+def run_on_cluster(config: dict, *, operators: int, capacity: int, workers: int):
+    local_cluster = load_local_cluster()
+    cluster = local_cluster.Cluster(Path(tempfile.mkdtemp(prefix="helpline-bench-cluster-")))
+    cluster.start(workers=workers, settings=bench_settings(capacity))
+    try:
+        output = cluster.manage("shell", "-c", CREATE_OPERATORS.format(count=operators)).stdout
+        keys = output.split("KEYS=", 1)[1].strip().split(",")
+        chat = drive({**config, "keys": keys, "base": cluster.url}, pin=False)
+        chat["rss_mib"], chat["peak_rss_mib"] = workers_rss_mib(cluster)
+        echo_behind_the_same_nginx(cluster, local_cluster)
+        echo = drive({**config, "keys": keys, "base": cluster.url, "echo": True}, pin=False)
+        echo["rss_mib"], echo["peak_rss_mib"] = workers_rss_mib(cluster)
+    finally:
+        cluster.stop()
+    return chat, echo
 
 
 # --- client side ------------------------------------------------------------------
@@ -380,7 +453,13 @@ async def drive_echo(config: dict) -> dict:
                 await socket.recv()
                 state["count"] += 1
 
-    tasks = [asyncio.create_task(client()) for _ in range(sockets)]
+    # In bursts, as the chat's young people connect: a Unix socket refuses a connection
+    # beyond daphne's listen backlog (50) at once, where TCP would retry.
+    tasks = []
+    for index in range(sockets):
+        tasks.append(asyncio.create_task(client()))
+        if index % 20 == 19:
+            await asyncio.sleep(0.05)
     await asyncio.wait_for(everyone.wait(), 60)
     start = time.time()
     await asyncio.sleep(duration + 0.2)
@@ -407,35 +486,9 @@ async def drive_echo(config: dict) -> dict:
 # --- main -------------------------------------------------------------------------
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--youths", type=int, default=200)
-    parser.add_argument("--duration", type=int, default=60)
-    parser.add_argument("--period", type=float, default=5.0)
-    parser.add_argument("--saturation", type=int, default=10)
-    parser.add_argument("--no-pin", action="store_true", help="do not pin server and client")
-    parser.add_argument("--drive", help=argparse.SUPPRESS)
-    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-
-    if args.drive:
-        config = json.loads(args.drive)
-        runner = drive_echo if config.get("echo") else drive_chat
-        print(json.dumps(asyncio.run(runner(config))))
-        return
-
-    pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
-    operators = max(1, args.youths // 10)
-    # The queue is split by a hash, so some operators get more than the average.
-    capacity = 3 * -(-args.youths // operators)
+def run_embedded(config: dict, *, operators: int, capacity: int, pin: bool):
     env = prepare_environment(operators, capacity)
-    config = {
-        "youths": args.youths,
-        "duration": args.duration,
-        "period": args.period,
-        "saturation": args.saturation,
-        "keys": env["BENCH_SESSION_KEYS"].split(","),
-    }
+    config = {**config, "keys": env["BENCH_SESSION_KEYS"].split(",")}
     server = Server("config.asgi:application", env, pin)
     try:
         chat = drive({**config, "base": server.base}, pin)
@@ -448,10 +501,56 @@ def main() -> None:
         echo["rss_mib"], echo["peak_rss_mib"] = server.rss_mib()
     finally:
         server.stop()
+    return chat, echo
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--youths", type=int, default=200)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--period", type=float, default=5.0)
+    parser.add_argument("--saturation", type=int, default=10)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and client")
+    parser.add_argument(
+        "--stack",
+        choices=["embedded", "cluster"],
+        default="embedded",
+        help="one daphne on SQLite (default), or nginx, workers, PostgreSQL and Redis",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="daphne workers of the cluster")
+    parser.add_argument("--drive", help=argparse.SUPPRESS)
+    parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.drive:
+        config = json.loads(args.drive)
+        runner = drive_echo if config.get("echo") else drive_chat
+        print(json.dumps(asyncio.run(runner(config))))
+        return
+
+    operators = max(1, args.youths // 10)
+    # The queue is split by a hash, so some operators get more than the average.
+    capacity = 3 * -(-args.youths // operators)
+    config = {
+        "youths": args.youths,
+        "duration": args.duration,
+        "period": args.period,
+        "saturation": args.saturation,
+    }
+    if args.stack == "cluster":
+        pin = False
+        chat, echo = run_on_cluster(
+            config, operators=operators, capacity=capacity, workers=args.workers
+        )
+        stack = f"cluster: nginx, {args.workers} daphne workers, PostgreSQL, Redis"
+    else:
+        pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
+        chat, echo = run_embedded(config, operators=operators, capacity=capacity, pin=pin)
+        stack = "embedded: one daphne, SQLite, in-memory layer"
 
     offered = args.youths / args.period
     print(
-        f"youths={args.youths} operators={operators} period={args.period}s "
+        f"stack={stack}\nyouths={args.youths} operators={operators} period={args.period}s "
         f"window={args.duration}s offered={offered:.1f} msg/s pinned={bool(pin)}"
     )
     print(

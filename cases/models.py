@@ -120,6 +120,9 @@ class Case(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(_("cập nhật"), auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set when retention erased what the case held (its conversations, summary, notes and
+    # escalation messages) after its period; the row stays with its codes, for reports.
+    content_erased_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every save through the services, so that an edit made from a
     # stale form is refused instead of silently overwriting someone else's.
     version = models.PositiveIntegerField(default=1)
@@ -265,6 +268,15 @@ class CaseEvent(models.Model):
         # A supervisor tied the case to an incident (reports.Incident), or took it off one.
         INCIDENT_LINKED = "incident_linked", _("Gắn vào sự việc")
         INCIDENT_UNLINKED = "incident_unlinked", _("Gỡ khỏi sự việc")
+        ONLINE_ITEM = "online_item", _("Dấu vết trên mạng")
+        EVIDENCE = "evidence", _("Tệp bằng chứng")
+        EVIDENCE_SHOWN = "evidence_shown", _("Xem tệp bằng chứng")
+        TAKEDOWN = "takedown", _("Yêu cầu gỡ bỏ nội dung")
+        LEGAL_HOLD_PLACED = "legal_hold_placed", _("Đặt lệnh giữ dữ liệu")
+        LEGAL_HOLD_LIFTED = "legal_hold_lifted", _("Gỡ lệnh giữ dữ liệu")
+        BREAK_GLASS_OPENED = "break_glass_opened", _("Mở quyền xem khẩn cấp")
+        DELETION_REQUESTED = "deletion_requested", _("Người liên hệ yêu cầu xoá cuộc trao đổi")
+        CONTENT_ERASED = "content_erased", _("Xoá nội dung")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -301,3 +313,47 @@ class CaseEvent(models.Model):
         if not all(level in Risk.values for level in levels):
             return None
         return Risk(levels[0]).label, Risk(levels[1]).label
+
+
+class BreakGlassReason(models.TextChoices):
+    """Why a supervisor must read a case outside their own hotline."""
+
+    STAFF_UNREACHABLE = "staff_unreachable", _("Không liên lạc được cán bộ của tổng đài phụ trách")
+    IMMINENT_DANGER = "imminent_danger", _("Trẻ đang gặp nguy hiểm tức thời")
+    AUTHORITY_REQUEST = "authority_request", _("Cơ quan có thẩm quyền yêu cầu khẩn")
+    OTHER = "other", _("Lý do khác (ghi rõ)")
+
+
+class BreakGlassGrant(models.Model):
+    """A supervisor's time-limited right to read one case outside their scope ("break-glass").
+
+    The case door (cases.selectors) reads these rows, so the model lives beside
+    Case; the only writer is inspection.services.break_glass_open, which alerts
+    the inspectors and the case's own supervisors. A grant opens the case to
+    read, never to change, and ends by itself at expires_at. Rows are never
+    edited: they are the record the inspectors read.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("lý do"), max_length=30, choices=BreakGlassReason.choices)
+    # The supervisor's own words for the inspectors: why, never the child's details.
+    note = models.CharField(_("giải thích"), max_length=300, blank=True)
+    opened_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["user", "expires_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="break_glass_expires_after_opening",
+                condition=models.Q(expires_at__gt=models.F("opened_at")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.pk} on case {self.case_id}"
+
+    def is_active(self, *, now: datetime.datetime) -> bool:
+        return self.opened_at <= now < self.expires_at

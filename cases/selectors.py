@@ -3,25 +3,36 @@
 Rules:
 - operators see the cases of their own hotline;
 - supervisors of a province see that province's cases, central supervisors see all;
-- liaisons, administrators and superusers see no case through this door (liaisons
-  see escalations through escalation.selectors);
+- a supervisor also sees a case of another hotline while a break-glass grant on
+  it is running (inspection.services.break_glass_open), and acts on it as that
+  hotline's supervisor would, every read and change on its timeline;
+- liaisons, administrators, inspectors and superusers see no case through this
+  door (liaisons see escalations through escalation.selectors);
 - a case the user may not see is reported as missing (404), never as forbidden.
 """
 
-from django.db.models import QuerySet
+import datetime
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from cases.audit import case_event_record
-from cases.models import Case, CaseEvent
+from cases.models import BreakGlassGrant, Case, CaseEvent
 
 
-def cases_visible_to(*, user) -> QuerySet[Case]:
-    """Return the cases this user may see."""
+def cases_visible_to(*, user, at: datetime.datetime | None = None) -> QuerySet[Case]:
+    """Return the cases this user may see (at a moment, for the break-glass grants running)."""
     if not getattr(user, "is_authenticated", False) or not user.is_hotline_staff:
         return Case.objects.none()
     if user.is_central_supervisor:
         return Case.objects.all()
-    return Case.objects.filter(hotline_id=user.hotline_id)
+    scope = Q(hotline_id=user.hotline_id)
+    if user.is_supervisor:
+        now = at or timezone.now()
+        running = BreakGlassGrant.objects.filter(user_id=user.pk, expires_at__gt=now)
+        scope |= Q(pk__in=running.values("case_id"))
+    return Case.objects.filter(scope)
 
 
 def case_get_for_user(*, user, case_id: int, for_update: bool = False, audit: bool = False) -> Case:

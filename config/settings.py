@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "telephony",
     "handbook",
     "reports",
+    "harms",
+    "retention",
+    "inspection",
     "synthetic",
 ]
 
@@ -240,7 +243,8 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Load balancers and Prometheus ask the workers directly, without nginx's X-Forwarded-Proto.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 X_FRAME_OPTIONS = "DENY"
@@ -343,6 +347,36 @@ SMS_CONTINUATION_WINDOW_SECONDS = env_int("SMS_CONTINUATION_WINDOW_SECONDS", 24 
 SMS_SEND_MAX_ATTEMPTS = env_int("SMS_SEND_MAX_ATTEMPTS", 5, minimum=1)
 VOICEMAIL_MAX_SECONDS = env_int("VOICEMAIL_MAX_SECONDS", 120, minimum=10)
 VOICEMAIL_RETENTION_DAYS = env_int("VOICEMAIL_RETENTION_DAYS", 30, minimum=1)
+# How long each kind of data is kept, in days, and from which event (docs/security.md,
+# "Retention"). The worker's purge (retention/jobs.py) deletes or erases what is past its
+# period, in batches; retention.schedule checks this at startup (ImproperlyConfigured).
+RETENTION = {
+    # A contact that never became a case (its messages, call and SMS records, the caller's
+    # number): from the end of the contact. Its contact record stays, for reports.
+    "contact_days": env_int("RETENTION_CONTACT_DAYS", 90, minimum=1),
+    # A closed case's conversations, summary, notes and escalation messages: from its closing.
+    "closed_case_days": env_int("RETENTION_CLOSED_CASE_DAYS", 5 * 365, minimum=1),
+    # A safe-callback request that is over (its number, encrypted): from its closing.
+    "callback_days": env_int("RETENTION_CALLBACK_DAYS", 90, minimum=1),
+    # A passphrase nobody used again: from its last use.
+    "identity_days": env_int("RETENTION_IDENTITY_DAYS", 180, minimum=1),
+    # Voicemail audio at Twilio: from its recording (telephony's own job deletes it).
+    "voicemail_days": VOICEMAIL_RETENTION_DAYS,
+    # Audit rows (timeline, reads, reveals, monitoring, disclosures, report events, holds,
+    # break-glass grants, deletion requests): from their own time, and never while the data
+    # they describe is still kept. Longer than any period above.
+    "audit_days": env_int("RETENTION_AUDIT_DAYS", 10 * 365, minimum=1),
+}
+# Rows per purge batch (one transaction and one PurgeRecord each), and batches per kind of
+# data in one round of the worker, so that a first purge of a large database leaves room
+# for the other jobs between rounds.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 500, minimum=1)
+RETENTION_BATCHES_PER_ROUND = env_int("RETENTION_BATCHES_PER_ROUND", 20, minimum=1)
+# After a purge that found nothing more to do, the worker looks again this much later.
+RETENTION_PURGE_INTERVAL_SECONDS = env_int("RETENTION_PURGE_INTERVAL_SECONDS", 3600, minimum=1)
+# How long a supervisor's break-glass access to one case outside their scope lasts.
+BREAK_GLASS_MINUTES = env_int("BREAK_GLASS_MINUTES", 60, minimum=5)
+
 # Fernet keys, comma-separated, newest first: the first encrypts, all decrypt.
 PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")
 if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:
@@ -383,6 +417,49 @@ REPORT_DOCX_SIGNER_LINES = _docx_lines("REPORT_DOCX_SIGNER_LINES", "TM. BAN THƯ
 REPORT_DOCX_RECIPIENT_LINES = _docx_lines(
     "REPORT_DOCX_RECIPIENT_LINES", "- Ban Bí thư Trung ương Đoàn (để báo cáo);|- Lưu: VP."
 )
+
+# Evidence of online harm (harms/): screenshots and PDFs kept encrypted in files, outside
+# the database and outside anything the web server serves (never under STATIC_ROOT).
+EVIDENCE_ROOT = Path(env_str("EVIDENCE_ROOT", str(BASE_DIR / "var" / "evidence"))).resolve()
+if any(EVIDENCE_ROOT.is_relative_to(Path(s).resolve()) for s in (STATIC_ROOT, *STATICFILES_DIRS)):
+    raise ImproperlyConfigured("EVIDENCE_ROOT must not be inside a folder of static files")
+# Fernet keys, comma-separated, newest first, like PHONE_ENCRYPTION_KEY. Without one no
+# evidence file is stored or shown (fail closed).
+EVIDENCE_ENCRYPTION_KEY = env_str("EVIDENCE_ENCRYPTION_KEY")
+EVIDENCE_IMAGE_MAX_BYTES = env_int("EVIDENCE_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+EVIDENCE_PDF_MAX_BYTES = env_int("EVIDENCE_PDF_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Screenshots a young person may send from the chat (POST /chat/upload/): per conversation,
+# and per network (an IPv4 address or an IPv6 /64, kept as a keyed hash for an hour).
+CHAT_UPLOADS_PER_CONVERSATION_PER_HOUR = env_int(
+    "CHAT_UPLOADS_PER_CONVERSATION_PER_HOUR", 20, minimum=1
+)
+CHAT_UPLOADS_PER_NETWORK_PER_HOUR = env_int("CHAT_UPLOADS_PER_NETWORK_PER_HOUR", 60, minimum=1)
+# The key of the keyed hashes (HMAC-SHA256) that find the same handle or URL in cases of
+# several hotlines. Empty: derived from SECRET_KEY. Changing it needs `manage.py
+# harms_rehash`, which computes every item's hashes again from the item itself.
+HARMS_MATCH_KEY = env_str("HARMS_MATCH_KEY")
+
+# Health and metrics (docs/operations.md, "Health and metrics").
+# How long /healthz and /readyz wait for each Redis host's answer.
+HEALTH_CHECK_TIMEOUT_SECONDS = env_int("HEALTH_CHECK_TIMEOUT_SECONDS", 2, minimum=1)
+# After SIGTERM, how long daphne keeps serving while /readyz answers 503, so that a load
+# balancer polling it stops sending work first. nginx alone needs none: it moves on to the
+# next worker as soon as this one's socket refuses.
+READYZ_DRAIN_SECONDS = env_int("READYZ_DRAIN_SECONDS", 0)
+# The Prometheus endpoint /metrics: off by default; then only on loopback, or to this token.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters long")
+# run_worker serves its own /metrics on this loopback port when it is set (0: it does not).
+METRICS_WORKER_PORT = env_int("METRICS_WORKER_PORT", 0)
+if METRICS_WORKER_PORT > 65535:
+    raise ImproperlyConfigured("METRICS_WORKER_PORT must be a TCP port (at most 65535)")
+METRICS_WORKER_ADDRESS = env_str("METRICS_WORKER_ADDRESS", "127.0.0.1")
+# prometheus_client's own variable: the directory the processes of one host share.
+METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if METRICS_MULTIPROC_DIR and not Path(METRICS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured("PROMETHEUS_MULTIPROC_DIR must name an existing directory")
 
 SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:

@@ -7,15 +7,21 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from accounts import urls as accounts_urls
+from harms.youth_uploads import chat_upload
+from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
 from helpline import staff_views
 from helpline import views as helpline_views
+from inspection import views as inspection_views
 
 admin.site.site_header = _("Tổng đài hỗ trợ và ứng cứu thanh thiếu nhi trên không gian mạng")
 
 urlpatterns = [
     path("", helpline_views.home, name="home"),
     path("healthz", helpline_views.healthz, name="healthz"),
+    path("readyz", helpline_views.readyz, name="readyz"),
+    # Off unless METRICS_ENABLED; loopback or METRICS_TOKEN only; nginx does not proxy it.
+    path("metrics", helpline_metrics.metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts_urls.logout_view, name="logout"),
     *accounts_urls.password_reset_urlpatterns,
@@ -29,6 +35,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("chat/", helpline_pages.chat, name="chat"),
+    path("chat/upload/", chat_upload, name="chat_upload"),
     path("console/", helpline_pages.console, name="console"),
     path(
         "cases/<int:case_id>/transcript/",
@@ -45,6 +52,10 @@ urlpatterns = [
     path("reports/incidents/", include("reports.urls_incidents")),
     path("help/", include("handbook.urls")),
     path("reports/", include("reports.urls")),
+    path("harms/", include("harms.urls")),
+    path("inspection/", include("inspection.urls")),
+    path("break-glass/", inspection_views.break_glass, name="break_glass"),
+    path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),
 ]

@@ -63,6 +63,9 @@ class SharedItem(models.TextChoices):
     GENDER = "gender", _("Giới tính")
     PROVINCE = "province", _("Tỉnh/thành")
     TRANSCRIPT = "transcript", _("Nội dung trao đổi (toàn văn)")
+    # Rows of harms/, disclosed through escalation/extensions.py.
+    ONLINE_ITEMS = "online_items", _("Dấu vết trên mạng (đường dẫn, tài khoản)")
+    EVIDENCE_FILES = "evidence_files", _("Tệp bằng chứng (ảnh chụp màn hình, PDF)")
 
 
 # The shared items that are facts of the case, kept as codes in a disclosure's snapshot.
@@ -75,13 +78,20 @@ FACT_ITEMS = (
 )
 
 
+# The shared items whose value maps ids to how far they were shared: the transcript
+# (conversation id -> last seq), online items (item id -> version) and evidence files
+# (file id -> 1). The agency sees the union of what its records shared, each id as far
+# as the furthest record reached.
+RANGE_ITEMS = (SharedItem.TRANSCRIPT, SharedItem.ONLINE_ITEMS, SharedItem.EVIDENCE_FILES)
+
+
 def disclosure_adds(item: str, value, disclosed) -> bool:
     """Whether disclosing `value` of an item tells the agency more than `disclosed` did.
 
-    A fact adds when it differs; the transcript (conversation id -> last seq
-    disclosed) adds when it reaches further in some conversation.
+    A fact adds when it differs; a range item (the transcript, online items,
+    evidence files) adds when it reaches further for some id.
     """
-    if item != SharedItem.TRANSCRIPT:
+    if item not in RANGE_ITEMS:
         return disclosed is None or value != disclosed
     disclosed = disclosed or {}
     return any(seq > disclosed.get(conversation, 0) for conversation, seq in value.items())

@@ -28,12 +28,14 @@ from guardian.shortcuts import get_objects_for_user
 from cases.audit import case_event_record, case_events_record
 from cases.models import Case, CaseEvent, Category
 from cases.selectors import case_get_for_user
+from escalation import extensions
 from escalation.models import (
     AGENCY_TRANSITIONS,
     DEADLINE_LABELS,
     FINISHED_STATES,
     HOTLINE_TRANSITIONS,
     OPEN_STATES,
+    RANGE_ITEMS,
     STEP_LABELS,
     TRANSITION_METHODS,
     Agency,
@@ -380,7 +382,8 @@ def case_disclosable_values(*, case: Case, items) -> dict:
     """The case's current values of the shared items, as codes: what a disclosure now would hold.
 
     The transcript is, for each conversation of the case with messages, the
-    seq of its last message.
+    seq of its last message; online items and evidence files are what the app
+    that keeps them registered (escalation/extensions.py).
     """
     values = {}
     for item in items:
@@ -402,6 +405,8 @@ def case_disclosable_values(*, case: Case, items) -> dict:
                 .filter(newest_seq__gte=1)
             )
             values[item] = {str(c.pk): c.newest_seq for c in conversations}
+        elif item in (SharedItem.ONLINE_ITEMS, SharedItem.EVIDENCE_FILES):
+            values[item] = extensions.disclosable_values(item, case=case)
     return values
 
 
@@ -410,18 +415,19 @@ def escalation_disclosed(*, escalation: Escalation) -> dict:
 
     Each fact is its value in the latest record that shared it; the transcript
     is, per conversation, the furthest seq any record shared (the union of the
-    disclosed ranges, which all start at the first message). Items never shared
-    are absent.
+    disclosed ranges, which all start at the first message), and so are online
+    items (per item, the furthest version) and evidence files. Items never
+    shared are absent.
     """
     disclosed: dict = {}
     for record in escalation.disclosures.order_by("sent_at", "id"):
         for item, value in (record.snapshot or {}).items():
             if item not in record.items or item not in SharedItem.values:
                 continue
-            if item == SharedItem.TRANSCRIPT:
-                transcript = disclosed.setdefault(item, {})
-                for conversation, seq in value.items():
-                    transcript[conversation] = max(seq, transcript.get(conversation, 0))
+            if item in RANGE_ITEMS:
+                reached = disclosed.setdefault(item, {})
+                for key, upto in value.items():
+                    reached[key] = max(upto, reached.get(key, 0))
             else:
                 disclosed[item] = value
     return disclosed

@@ -22,6 +22,7 @@ from escalation.models import (
     AGENCY_TRANSITIONS,
     HOTLINE_TRANSITIONS,
     OPEN_STATES,
+    RANGE_ITEMS,
     TALKING_STATES,
     TEXT_REQUIRED,
     TRANSITION_METHODS,
@@ -379,12 +380,13 @@ def _as_seen(item: str, current, seen: dict):
     """The value to disclose when the person saw `seen` on their page.
 
     A fact that changed since is refused: the person must look at it first. Of
-    the transcript, only what the page counted is shared, so a message that
-    arrived meanwhile is not sent unseen.
+    the transcript, online items and evidence files, only what the page counted
+    is shared, so a message, an item or a file that arrived meanwhile, or an
+    item's later revision, is not sent unseen.
     """
     if item not in seen:
         return current
-    if item != SharedItem.TRANSCRIPT:
+    if item not in RANGE_ITEMS:
         if seen[item] != current:
             raise StaleEscalationError(
                 _("Thông tin của hồ sơ vừa thay đổi sau khi bạn mở trang. Hãy xem lại rồi chia sẻ.")
@@ -392,10 +394,10 @@ def _as_seen(item: str, current, seen: dict):
         return current
     counted = seen[item] if isinstance(seen[item], dict) else {}
     capped = {}
-    for conversation, seq in current.items():
-        shown = counted.get(conversation)
+    for key, upto in current.items():
+        shown = counted.get(key)
         if isinstance(shown, int) and not isinstance(shown, bool) and shown >= 1:
-            capped[conversation] = min(seq, shown)
+            capped[key] = min(upto, shown)
     return capped
 
 

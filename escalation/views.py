@@ -91,6 +91,8 @@ def liaison_closed(request):
     return render(request, "escalation/queue_closed.html", {"items": items, "tab": "closed"})
 
 
+# Items that only some cases have (harms/): offered only when the case has them.
+OPTIONAL_ITEMS = (SharedItem.ONLINE_ITEMS, SharedItem.EVIDENCE_FILES)
 # Labels of the disclosure items that are not shared facts.
 OTHER_ITEM_LABELS = {"summary": _lazy("Nội dung gửi cơ quan"), "message": _lazy("Tin nhắn")}
 
@@ -112,6 +114,10 @@ def _value_text(item: str, value, categories: dict) -> str:
         return _label(Gender, value)
     if item == SharedItem.PROVINCE:
         return province_name(value) or value or "—"
+    if item == SharedItem.ONLINE_ITEMS:
+        return _("%(n)d mục") % {"n": len(value)}
+    if item == SharedItem.EVIDENCE_FILES:
+        return _("%(n)d tệp") % {"n": len(value)}
     return _("Tin nhắn: %(messages)s · cuộc trao đổi: %(conversations)s") % {
         # seq runs 1, 2, 3... without gaps, so the last seq is the number of messages.
         "messages": sum(value.values()),
@@ -139,6 +145,8 @@ def _disclosure_choices(current: dict, disclosed: dict, categories: dict) -> lis
     """For each item: what the agency has, what the case holds now, and whether that is news."""
     rows = []
     for item in SharedItem:
+        if item in OPTIONAL_ITEMS and not current[item] and item not in disclosed:
+            continue  # a case without online items or files has nothing of them to share
         shared = item in disclosed
         if not shared:
             status = "new"

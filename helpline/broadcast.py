@@ -26,6 +26,8 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from helpline import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ def broadcast(group: str, event: dict) -> None:
         except Exception:
             # Only a signal is lost: the sockets' ticks read the database again.
             logger.exception("group_send failed")
+            metrics.channel_layer_error("broadcast")
         return
     loop.call_soon_threadsafe(_outbox_put, loop, layer, group, event)
 
@@ -72,6 +75,7 @@ _outboxes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = (
 def _outbox_put(loop, layer, group: str, event: dict) -> None:
     outbox = _outboxes.setdefault(loop, {"events": collections.deque(), "sender": None})
     outbox["events"].append((layer, group, event))
+    metrics.BROADCASTS_PENDING.inc()
     if outbox["sender"] is None or outbox["sender"].done():
         outbox["sender"] = loop.create_task(_outbox_send(outbox))
 
@@ -81,10 +85,12 @@ async def _outbox_send(outbox: dict) -> None:
     try:
         while events:
             layer, group, event = events.popleft()
+            metrics.BROADCASTS_PENDING.dec()
             try:
                 await layer.group_send(group, event)
             except Exception:
                 logger.exception("group_send failed")
+                metrics.channel_layer_error("broadcast")
     finally:
         # Holding no task lets a finished loop (a test's) be collected.
         outbox["sender"] = None

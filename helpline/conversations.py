@@ -520,6 +520,8 @@ def message_post(
     body: str,
     client_id=None,
     author=None,
+    attachment=None,
+    attachment_kind: str = "",
     at: datetime.datetime | None = None,
 ) -> tuple[Message, bool]:
     """Store one message with the next seq; return (message, created).
@@ -527,7 +529,8 @@ def message_post(
     The same client_id again returns the first message and created=False, and
     broadcasts nothing. On PostgreSQL the seq and the row are written by one
     statement (one round trip); a duplicate client_id makes that statement fail
-    as a whole, so no seq is used up.
+    as a whole, so no seq is used up. attachment is the id of a file stored
+    with the message (harms.EvidenceFile), with its kind.
     """
     if sender not in Sender.values:
         raise InvalidField(_("Người gửi không hợp lệ."), field="sender")
@@ -542,11 +545,14 @@ def message_post(
     if conversation_uuid is None:
         raise ConversationNotFound()
     at = at or timezone.now()
+    attached = (_uuid_or_none(attachment), attachment_kind) if attachment else (None, "")
     try:
         if connection.vendor == "postgresql":
-            row = _insert_postgresql(conversation_uuid, sender, body, client_id, author, at)
+            row = _insert_postgresql(
+                conversation_uuid, sender, body, client_id, author, attached, at
+            )
         else:
-            row = _insert_generic(conversation_uuid, sender, body, client_id, author, at)
+            row = _insert_generic(conversation_uuid, sender, body, client_id, author, attached, at)
     except IntegrityError:
         existing = _existing(conversation_uuid, client_id)
         if existing is None:
@@ -565,6 +571,8 @@ def message_post(
         author=author,
         body=body,
         client_id=client_id,
+        attachment=attached[0],
+        attachment_kind=attached[1],
         created_at=at,
     )
     # The operator who held the conversation when the message was stored lets a
@@ -580,20 +588,21 @@ def message_post(
     return message, True
 
 
-def _insert_postgresql(conversation_uuid, sender, body, client_id, author, at):
+def _insert_postgresql(conversation_uuid, sender, body, client_id, author, attached, at):
     bump, bump_params = _bump_sql(sender)
     message_table = Message._meta.db_table
     sql = (
         f"WITH bump AS ({bump} RETURNING id, last_seq, operator_id) "  # noqa: S608 - names from _meta
         f"INSERT INTO {message_table} "
-        "(conversation_id, seq, sender, author_id, body, client_id, created_at) "
-        "SELECT id, last_seq, %s, %s, %s, %s, %s FROM bump "
+        "(conversation_id, seq, sender, author_id, body, client_id, attachment, attachment_kind,"
+        " created_at) "
+        "SELECT id, last_seq, %s, %s, %s, %s, %s, %s, %s FROM bump "
         "RETURNING id, seq, (SELECT operator_id FROM bump)"
     )
     params = [conversation_uuid, *bump_params]
     if sender == Sender.OPERATOR:
         params.append(author.pk)
-    params += [sender, author.pk if author else None, body, client_id, at]
+    params += [sender, author.pk if author else None, body, client_id, *attached, at]
     # Inside someone else's transaction a savepoint keeps a failed insert from
     # poisoning it; alone, the statement is its own transaction.
     if connection.in_atomic_block:
@@ -605,7 +614,7 @@ def _insert_postgresql(conversation_uuid, sender, body, client_id, author, at):
         return cursor.fetchone()
 
 
-def _insert_generic(conversation_uuid, sender, body, client_id, author, at):
+def _insert_generic(conversation_uuid, sender, body, client_id, author, attached, at):
     bump, bump_params = _bump_sql(sender)
     pk = Conversation._meta.pk.get_db_prep_value(conversation_uuid, connection)
     params = [pk, *bump_params]
@@ -624,6 +633,8 @@ def _insert_generic(conversation_uuid, sender, body, client_id, author, at):
             author=author,
             body=body,
             client_id=client_id,
+            attachment=attached[0],
+            attachment_kind=attached[1],
             created_at=at,
         )
         return message.pk, message.seq, bumped[1]

@@ -61,13 +61,17 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Giám sát viên")
     LIAISON = "liaison", _("Cán bộ liên lạc cơ quan")
     ADMINISTRATOR = "administrator", _("Quản trị viên")
+    # A member of the union's inspection committee (Ban kiểm tra): reads the audit trail of
+    # every hotline, never case content.
+    INSPECTOR = "inspector", _("Cán bộ kiểm tra")
 
 
 class User(AbstractUser):
     """A member of staff, with one role and one scope.
 
     Operators and supervisors belong to one hotline, liaisons to one agency.
-    Administrators manage configuration and see no case content.
+    Administrators manage configuration and see no case content; inspectors read
+    the audit trail of every hotline and see no case content either.
     """
 
     role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices, blank=True)
@@ -102,7 +106,9 @@ class User(AbstractUser):
                     )
                     | models.Q(role="liaison", agency__isnull=False, hotline__isnull=True)
                     | models.Q(
-                        role__in=["administrator", ""], agency__isnull=True, hotline__isnull=True
+                        role__in=["administrator", "inspector", ""],
+                        agency__isnull=True,
+                        hotline__isnull=True,
                     )
                 ),
             )
@@ -116,6 +122,9 @@ class User(AbstractUser):
         elif self.role == Role.LIAISON:
             if self.agency_id is None or self.hotline_id is not None:
                 raise ValidationError(_("Cán bộ liên lạc cần đúng một cơ quan."))
+        elif self.role == Role.INSPECTOR:
+            if self.hotline_id is not None or self.agency_id is not None:
+                raise ValidationError(_("Cán bộ kiểm tra không thuộc tổng đài hay cơ quan nào."))
         elif self.hotline_id is not None or self.agency_id is not None:
             raise ValidationError(_("Quản trị viên không thuộc tổng đài hay cơ quan nào."))
 
@@ -134,6 +143,10 @@ class User(AbstractUser):
     @property
     def is_liaison(self) -> bool:
         return self.is_active and self.role == Role.LIAISON
+
+    @property
+    def is_inspector(self) -> bool:
+        return self.is_active and self.role == Role.INSPECTOR
 
     @property
     def is_hotline_staff(self) -> bool:
@@ -248,6 +261,9 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
     )
     # Only that a survey was answered: the answers themselves are kept apart, unlinked.
     survey_answered = models.BooleanField(default=False)
+    # When its messages were deleted while the row stays: at the young person's request
+    # (retention.services). Nothing is written into it afterwards.
+    content_erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("bắt đầu chờ"), default=timezone.now, db_index=True)
     queued_at = models.DateTimeField(_("vào hàng chờ"), default=timezone.now)
     answered_at = models.DateTimeField(_("được nhận"), null=True, blank=True)
@@ -324,6 +340,10 @@ class Message(models.Model):
     )
     body = models.TextField()
     client_id = models.UUIDField(null=True, blank=True)
+    # A file sent with the message (a young person's screenshot): the id of its
+    # harms.EvidenceFile, which this app does not import, and its kind ("image").
+    attachment = models.UUIDField(null=True, blank=True)
+    attachment_kind = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,6 +5,8 @@ Both pages are shells: everything live happens over their websockets
 socket for, such as the province list or where quick exit goes.
 """
 
+import re
+
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -13,7 +15,9 @@ from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import get_language
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -62,18 +66,20 @@ def _telephony_urls() -> dict:
 # Every text of the chat page, Vietnamese first. The page carries them in both
 # languages (chat_texts) so that the young person's choice of language lives in
 # the page and its tab (sessionStorage, wiped by quick exit), never in a cookie
-# that would stay on the device. The keys are the page's data-text names.
+# that would stay on the device. The keys are the page's data-text names. The
+# title stays neutral: a tab or history entry must not tell anyone what the page is.
 CHAT_TEXT = {
-    "title": _("Trò chuyện với tư vấn viên"),
+    "title": _("Trò chuyện"),
     "brand": _("Tổng đài hỗ trợ thanh thiếu nhi"),
     "quickExit": _("Thoát nhanh"),
     "exitHint": _("Thoát nhanh (hoặc Esc hai lần): rời trang ngay, xoá dấu vết."),
     "welcomeTitle": _("Bạn không một mình."),
     "lead": _("Trò chuyện miễn phí với tư vấn viên. Không cần tên hay số điện thoại."),
+    "availabilityChecking": _("Đang xem có tư vấn viên nào trực không…"),
     "provinceLabel": _("Tỉnh/thành của bạn"),
     "optional": _("(không bắt buộc)"),
     "provinceNone": _("Không chọn"),
-    "provinceHint": _("Không chọn thì bạn được nối với tổng đài trung ương."),
+    "provinceHint": _("Không chọn: bạn được nối với tổng đài trung ương."),
     "ageLabel": _("Tuổi của bạn"),
     "ageNone": _("Không muốn nói"),
     "noticeTitle": _("Trước khi bắt đầu"),
@@ -87,9 +93,44 @@ CHAT_TEXT = {
     ),
     "noticePrivate": _("Dùng máy của người khác? Hãy mở trang này ở chế độ ẩn danh."),
     "start": _("Bắt đầu trò chuyện"),
+    "screenshot": _("Gửi ảnh chụp màn hình"),
+    "screenshotNotice": _(
+        "Đừng gửi ảnh khoả thân, của bạn hay của ai khác. Hãy kể bằng lời: chúng tôi sẽ giúp "
+        "bạn báo cáo để gỡ ảnh. Ảnh chụp màn hình tin nhắn đe doạ, tài khoản giả hay bài đăng "
+        "thì được."
+    ),
+    "screenshotChoose": _("Chọn ảnh"),
+    "screenshotCancel": _("Thôi"),
+    "screenshotSending": _("Đang gửi ảnh…"),
+    "screenshotFailed": _("Chưa gửi được ảnh. Bạn hãy thử lại, hoặc kể bằng lời."),
+    "deleteAsk": _("Xin xoá cuộc trò chuyện này"),
+    "deleteWhy": _(
+        "Tổng đài sẽ xoá những gì bạn và tư vấn viên đã viết. Lượt liên hệ vẫn được đếm, "
+        "không kèm lời nào."
+    ),
+    "deleteQuestion": _("Xoá hết cuộc trò chuyện này? Không lấy lại được."),
+    "deleteYes": _("Xoá"),
+    "deleteNo": _("Không xoá"),
+    "deleteSending": _("Đang gửi yêu cầu xoá…"),
+    "deleteUnavailable": _(
+        "Trang này không còn xin xoá được cuộc trò chuyện đó. Hãy bắt đầu cuộc trò chuyện mới "
+        "và nhờ tư vấn viên."
+    ),
+    "danger": _("Tôi đang gặp nguy hiểm"),
     "urgent": _(
         "Nếu bạn hoặc ai đó đang gặp nguy hiểm ngay lúc này, hãy gọi 113 (Công an) hoặc 111 "
         "(Tổng đài quốc gia bảo vệ trẻ em, miễn phí)."
+    ),
+    "offersLead": _("Không muốn chờ? Bạn có thể:"),
+    "leaveMessage": _("Để lại lời nhắn"),
+    "requestCallback": pgettext_lazy("youth chat button", "Yêu cầu gọi lại"),
+    "comeback": _("Tôi đã để lại lời nhắn / đã từng trò chuyện"),
+    "passphraseLabel": _("Cụm mật khẩu của bạn"),
+    "comebackOpen": _("Xem lời nhắn và câu trả lời"),
+    "comebackReturning": _("Tôi đã từng trò chuyện và muốn tư vấn viên xem lại"),
+    "comebackHint": _(
+        "Nút thứ hai bắt đầu một cuộc trò chuyện mới, trong đó tư vấn viên xem được "
+        "các lần trước của bạn."
     ),
     "chatTitle": _("Cuộc trò chuyện"),
     "log": _("Tin nhắn"),
@@ -98,14 +139,79 @@ CHAT_TEXT = {
     "composerPlaceholder": _("Viết tin nhắn…"),
     "send": _("Gửi"),
     "composerHint": _("Nhấn Enter để gửi, Shift+Enter để xuống dòng."),
+    "leaveLead": _(
+        "Hãy viết lời nhắn ở ô bên dưới. Tư vấn viên sẽ đọc và trả lời khi có người trực."
+    ),
+    "keepTitle": _("Chọn cụm mật khẩu để quay lại đọc câu trả lời"),
+    "keepWhy": _(
+        "Chỉ ai biết cụm này mới mở lại được lời nhắn. Hãy ghi nhớ nó: chúng tôi không "
+        "tìm lại được cho bạn."
+    ),
+    "keepLabel": _("Cụm mật khẩu (giữ nguyên hoặc tự sửa)"),
+    "keepOther": _("Gợi ý khác"),
+    "keepSave": _("Lưu cụm mật khẩu"),
+    "done": _("Tôi viết xong rồi, xoá khỏi màn hình"),
     "end": _("Kết thúc trò chuyện"),
     "endQuestion": _("Bạn muốn kết thúc cuộc trò chuyện?"),
     "endYes": _("Kết thúc"),
     "endNo": _("Quay lại"),
     "endedTitle": _("Cuộc trò chuyện đã kết thúc"),
     "endedText": _("Cảm ơn bạn đã tin tưởng chia sẻ. Bạn có thể quay lại bất cứ lúc nào."),
+    "helpLead": _("Muốn tìm hiểu thêm?"),
+    "helpLink": _("Thông tin giúp bạn an toàn trên mạng"),
+    "surveyTitle": _("Ba câu hỏi ngắn (không bắt buộc, không ghi tên)"),
+    "surveyHeard": _("Bạn có thấy mình được lắng nghe không?"),
+    "surveyHelp": _("Bạn có nhận được điều mình cần không?"),
+    "surveyReturn": _("Khi cần, bạn có quay lại đây không?"),
+    "answerYes": _("Có"),
+    "answerPartly": _("Một phần"),
+    "answerNo": _("Không"),
+    "surveySend": _("Gửi câu trả lời"),
+    "afterKeepTitle": _("Muốn quay lại sau? Chọn một cụm mật khẩu"),
+    "afterKeepWhy": _(
+        "Lần sau, nhập cụm này để tư vấn viên xem lại cuộc trò chuyện hôm nay. Hãy ghi nhớ "
+        "nó: chúng tôi không tìm lại được cho bạn."
+    ),
+    "clear": _("Xoá cuộc trò chuyện khỏi màn hình"),
+    "clearHint": _("Xoá khỏi máy này mà không rời trang."),
     "restart": _("Bắt đầu cuộc trò chuyện mới"),
+    "callbackTitle": _("Yêu cầu gọi lại an toàn"),
+    "callbackLead": _(
+        "Cho chúng tôi số điện thoại và lúc nào gọi cho bạn là an toàn. Không cần tên."
+    ),
+    "phoneLabel": _("Số điện thoại"),
+    "phoneHint": _("Số được mã hoá; chỉ tư vấn viên gọi lại cho bạn mới xem được đầy đủ."),
+    "windowLegend": _("Gọi cho tôi trong khoảng (giờ Việt Nam)"),
+    "windowStart": pgettext_lazy("callback window", "Từ"),
+    "windowEnd": pgettext_lazy("callback window", "Đến"),
+    "dayLabel": _("Ngày gọi"),
+    "dayToday": _("Hôm nay"),
+    "dayTomorrow": _("Ngày mai"),
+    "identifyLegend": _("Khi gọi, tư vấn viên có được nói là gọi từ tổng đài không?"),
+    "identifyYes": _("Có, cứ nói"),
+    "identifyNo": _("Không, hãy kín đáo"),
+    "identifyHint": _("Chọn “Không” nếu người khác có thể nghe máy."),
+    "callbackSend": _("Gửi yêu cầu gọi lại"),
+    "callbackBack": _("Quay lại"),
 }
+
+
+# The emergency numbers. Wherever a text of the page names one, a tap dials it;
+# chat.js links the same numbers in the texts it shows (EMERGENCY_NUMBER there).
+EMERGENCY_NUMBER = re.compile(r"\b(111|113)\b")
+
+
+def phone_linked(text: str) -> SafeString:
+    """The text escaped for HTML, with every emergency number as a tel: link."""
+    pieces = EMERGENCY_NUMBER.split(text)  # the numbers land at odd positions
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html('<a href="tel:{0}">{0}</a>', piece) if odd else piece,)
+            for odd, piece in ((index % 2 == 1, piece) for index, piece in enumerate(pieces))
+        ),
+    )
 
 
 def chat_texts() -> dict[str, dict[str, str]]:
@@ -125,14 +231,15 @@ def chat_texts() -> dict[str, dict[str, str]]:
 def chat(request):
     """The anonymous youth chat. Nothing personal is asked for or put in the URL.
 
-    The page sets no cookie: no form posts from it (so no CSRF token), and the
-    language switch is the script's, kept in the tab.
+    The page sets no cookie: no form posts from it (so no CSRF token; the
+    callback request is a JSON fetch checked by its Origin), and the language
+    switch is the script's, kept in the tab.
     """
     texts = chat_texts()
     language = (get_language() or settings.LANGUAGE_CODE)[:2]
     if language not in texts:
         language = settings.LANGUAGE_CODE
-    text = texts[language]
+    text = {key: phone_linked(value) for key, value in texts[language].items()}
     response = render(
         request,
         "helpline/chat.html",
@@ -144,7 +251,10 @@ def chat(request):
             "age_groups": [
                 (value, f"age-{value}", text[f"age-{value}"]) for value in AgeGroup.values
             ],
-            "chat_config": {"quickExitUrl": settings.QUICK_EXIT_URL},
+            "chat_config": {
+                "quickExitUrl": settings.QUICK_EXIT_URL,
+                "callbackUrl": reverse("telephony:callback_request"),
+            },
         },
     )
     # The neutral site a young person escapes to must not learn where they came from.

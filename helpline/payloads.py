@@ -16,8 +16,12 @@ def iso(value: datetime.datetime | None) -> str | None:
 
 
 def message(row: Message) -> dict:
-    """One chat message, as both sockets send it (alone, or in a history)."""
-    return {
+    """One chat message, as both sockets send it (alone, or in a history).
+
+    A message that carries a file (a young person's screenshot) names it by id
+    and kind only: its content is fetched, and its reading recorded, over HTTP.
+    """
+    frame = {
         "type": "message",
         "conversation": str(row.conversation_id),
         "seq": row.seq,
@@ -25,6 +29,9 @@ def message(row: Message) -> dict:
         "body": row.body,
         "at": iso(row.created_at),
     }
+    if row.attachment is not None:
+        frame["attachment"] = {"id": str(row.attachment), "kind": row.attachment_kind}
+    return frame
 
 
 def queue_item(conversation: Conversation, *, user) -> dict:

@@ -14,7 +14,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Min, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -109,6 +109,23 @@ def queue_order(*, hotline_id) -> list:
         .order_by("risk_rank", "queued_at", "id")
         .values_list("pk", flat=True)
     )
+
+
+def queue_totals_by_hotline() -> list[tuple[str, int, datetime.datetime | None]]:
+    """(hotline code, conversations queued, when the longest-waiting one was queued), per hotline.
+
+    Counts and times only, for the metrics: one grouped read over the queue's index.
+    """
+    queued = dict.fromkeys(Hotline.objects.order_by("code").values_list("code", flat=True))
+    rows = (
+        Conversation.objects.filter(state=ConversationState.QUEUED)
+        .values_list("hotline__code")
+        .annotate(count=Count("pk"), oldest=Min("queued_at"))
+        .order_by()
+    )
+    for code, count, oldest in rows:
+        queued[code] = (count, oldest)
+    return [(code, *(totals or (0, None))) for code, totals in queued.items()]
 
 
 def messages_after(*, conversation_id, seq: int, upto: int | None = None) -> list[Message]:

@@ -35,7 +35,8 @@ ADMINISTRATORS_GROUP = "administrators"
 
 # Exactly what the admin pages need: hotlines and their opening hours, the staff
 # list (names, e-mail, deactivation), proposals of staff changes, categories,
-# agencies, and the read-only call routing and number-reveal log. Nothing that
+# agencies, platforms and takedown channels, and the read-only call routing and
+# number-reveal log. Nothing that
 # holds case content is registered in the admin, so nothing here can read it.
 ADMINISTRATOR_PERMISSIONS = {
     "helpline": [
@@ -49,6 +50,14 @@ ADMINISTRATOR_PERMISSIONS = {
     "cases": ["view_category", "change_category"],
     "escalation": ["view_agency", "add_agency", "change_agency"],
     "telephony": ["view_operatorendpoint", "view_phonereveal"],
+    "harms": [
+        "view_platform",
+        "add_platform",
+        "change_platform",
+        "view_takedownchannel",
+        "add_takedownchannel",
+        "change_takedownchannel",
+    ],
 }
 
 PROPOSE_PERMISSION = "helpline.add_staffchangerequest"

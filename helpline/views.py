@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from cases.models import CaseEvent
 from cases.selectors import case_get_for_user, case_read_audit
+from helpline import health
 from helpline.access import hotline_staff_required, supervisor_required
 from helpline.models import CannedResponse, Conversation, Message
 from helpline.selectors import canned_responses_editable_by
@@ -47,14 +48,23 @@ class CannedResponseForm(forms.ModelForm):
 @login_not_required
 @never_cache
 def healthz(request):
-    """200 when the database answers a query, 503 otherwise."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception:
-        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-    return HttpResponse("ok\n", content_type="text/plain")
+    """200 when the database answers, and Redis too when configured; 503 naming what failed."""
+    return _health_response(health.health_problems(), ok="ok")
+
+
+@login_not_required
+@never_cache
+def readyz(request):
+    """200 when this process should get new work: healthy, migrated, not shutting down."""
+    health.shutdown_watch()
+    return _health_response(health.readiness_problems(), ok="ready")
+
+
+def _health_response(problems: list[str], *, ok: str) -> HttpResponse:
+    if problems:
+        body = "".join(f"{problem}\n" for problem in problems)
+        return HttpResponse(body, status=503, content_type="text/plain")
+    return HttpResponse(f"{ok}\n", content_type="text/plain")
 
 
 def home(request):
@@ -64,6 +74,8 @@ def home(request):
         return redirect("console")
     if user.is_liaison:
         return redirect("liaison:queue")
+    if user.is_inspector:
+        return redirect("inspection:index")
     if user.is_staff:
         return redirect("admin:index")
     return redirect("logout_page")

@@ -138,6 +138,44 @@ def incident_case_link(
 
 
 @transaction.atomic
+def incident_cases_link_from_match(
+    *, user, incident_id, match_id: int, at: datetime.datetime | None = None
+) -> int:
+    """Link every case behind a cross-province match (harms) to the incident; returns how many.
+
+    Only a central supervisor, and only once the match's incident was opened
+    through the audited action in harms; each link is on its case's timeline.
+    """
+    from harms.selectors import match_case_ids
+
+    at = at or timezone.now()
+    try:
+        case_ids = match_case_ids(user=user, match_id=match_id)
+    except Http404:
+        raise IncidentError(_("Không tìm thấy dấu vết trùng khớp.")) from None
+    incident = _open_incident_for_update(user=user, incident_id=incident_id)
+    linked = 0
+    for case_id in case_ids:
+        case = case_get_for_user(user=user, case_id=case_id, for_update=True)
+        if IncidentCase.objects.filter(
+            incident=incident, case=case, unlinked_at__isnull=True
+        ).exists():
+            continue
+        IncidentCase.objects.create(incident=incident, case=case, linked_by=user, linked_at=at)
+        case_event_record(
+            case=case,
+            actor=user,
+            action=CaseEvent.Action.INCIDENT_LINKED,
+            at=at,
+            incident=incident.pk,
+            match=int(match_id),
+        )
+        linked += 1
+    _board_changed_on_commit()
+    return linked
+
+
+@transaction.atomic
 def incident_case_unlink(
     *, user, incident_id, reference: str, at: datetime.datetime | None = None
 ) -> IncidentCase:

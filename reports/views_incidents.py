@@ -93,24 +93,35 @@ def incident_create(request):
     if not request.user.hotline.is_central:
         initial["provinces"] = [request.user.hotline.code]
     form = IncidentForm(request.POST or None, initial=initial)
+    # Opened from a cross-province match (harms): its cases are linked once the incident exists.
+    match_id = _match_id(request.POST.get("match") or request.GET.get("match"))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            incident = incidents.incident_open(
-                user=request.user,
-                title=data["title"],
-                platform=data["platform"],
-                description=data["description"],
-                category=data["category"],
-                severity=data["severity"],
-                province_codes=data["provinces"],
-            )
+            with transaction.atomic():
+                incident = incidents.incident_open(
+                    user=request.user,
+                    title=data["title"],
+                    platform=data["platform"],
+                    description=data["description"],
+                    category=data["category"],
+                    severity=data["severity"],
+                    province_codes=data["provinces"],
+                )
+                if match_id is not None:
+                    incidents.incident_cases_link_from_match(
+                        user=request.user, incident_id=incident.pk, match_id=match_id
+                    )
         except incidents.IncidentError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Đã mở sự việc #%(id)s.") % {"id": incident.pk})
             return redirect("incidents:detail", incident_id=incident.pk)
-    return render(request, "reports/incident_form.html", {"form": form})
+    return render(request, "reports/incident_form.html", {"form": form, "match_id": match_id})
+
+
+def _match_id(raw) -> int | None:
+    return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 12 else None
 
 
 @supervisor_required

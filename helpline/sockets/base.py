@@ -27,7 +27,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from helpline import conversations, groups, selectors
+from helpline import conversations, groups, metrics, selectors
 from helpline.sockets.frames import FrameError, frame_parse, frame_size
 from helpline.sockets.shared import change_heard_at
 
@@ -94,6 +94,10 @@ class FrameSocket(AsyncWebsocketConsumer):
     # frame types that count against the stricter per-message flood limit
     counts_as_message: tuple[str, ...] = ("message",)
 
+    async def __call__(self, scope, receive, send):
+        with metrics.socket_open(self):
+            await super().__call__(scope, receive, send)
+
     async def connect(self):
         self.recent_messages: deque[float] = deque()
         self.recent_frames: deque[float] = deque()
@@ -150,6 +154,7 @@ class FrameSocket(AsyncWebsocketConsumer):
             except Exception:
                 # A full inbox (ChannelFull) or a layer hiccup: the next tick tries again.
                 logger.warning("socket tick not queued")
+                metrics.channel_layer_error("socket_tick")
 
     async def socket_tick(self, event):
         if self.closed or not await self.still_allowed():
@@ -157,8 +162,9 @@ class FrameSocket(AsyncWebsocketConsumer):
         try:
             await self.tick()
             await self.rejoin_groups()
-        except Exception:
+        except Exception as error:
             logger.exception("socket tick failed")
+            metrics.error_caught("socket_tick", error)
 
     async def tick(self):
         pass
@@ -268,6 +274,7 @@ class FrameSocket(AsyncWebsocketConsumer):
         except Exception as error:
             # Only the frame type and the error's class: a frame can carry what a child wrote.
             logger.error("socket frame %s failed: %s", frame_type, type(error).__name__)
+            metrics.error_caught("socket_frame", error)
             sentry_sdk.capture_exception(error)
             await self.send_error("server_error", _("Có lỗi xảy ra. Bạn hãy thử lại."))
 

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from helpline import contacts, conversations, groups, monitoring, payloads, presence, selectors
+from helpline.metrics import relay_observed
 from helpline.models import (
     ConversationRead,
     ConversationState,
@@ -537,6 +538,7 @@ class OperatorConsoleConsumer(StaffSocket):
         if seq > delivered + 1:
             await self._catch_up(conversation_id, upto=seq - 1)
         await self.send_json(message)
+        relay_observed(message["at"])
         self._mark_delivered(conversation_id, seq)
 
     async def chat_state(self, event):
@@ -591,6 +593,18 @@ class OperatorConsoleConsumer(StaffSocket):
                     "conversation": event["conversation"],
                     "supervisor": event["supervisor"],
                     "active": event["active"],
+                }
+            )
+
+    async def chat_deletion(self, event):
+        """The young person asked to delete this conversation (retention.services)."""
+        conversation_id = event["conversation"]
+        if conversation_id in self.held or conversation_id in self.watching:
+            await self.send_json(
+                {
+                    "type": "deletion_requested",
+                    "conversation": conversation_id,
+                    "status": event["status"],
                 }
             )
 

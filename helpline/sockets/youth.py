@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from helpline import availability, conversations, groups, payloads, returning, selectors
 from helpline.models import AgeGroup, Channel, Conversation, ConversationState, Sender
@@ -22,6 +23,23 @@ from helpline.sockets.shared import queue_position_shared, shared_read
 
 STATUS_FRESH_SECONDS = 10
 SURVEY_FIELDS = ("felt_heard", "got_help", "would_return")
+# What the young person reads after asking to delete their conversation, by status.
+DELETE_STATUS_WORDS = {
+    "done": gettext_lazy("Cuộc trò chuyện của bạn đã được xoá khỏi hệ thống."),
+    "held": gettext_lazy(
+        "Bây giờ chưa xoá được: theo yêu cầu của cơ quan có thẩm quyền, tổng đài phải giữ lại "
+        "cuộc trò chuyện này một thời gian. Yêu cầu của bạn đã được ghi lại, và cuộc trò chuyện "
+        "sẽ được xoá khi không còn phải giữ."
+    ),
+    "escalation_open": gettext_lazy(
+        "Bây giờ chưa xoá được: một cơ quan đang giúp giải quyết việc của bạn và còn cần đến "
+        "cuộc trò chuyện này. Yêu cầu của bạn đã được ghi lại, và cuộc trò chuyện sẽ được xoá "
+        "khi việc đó xong."
+    ),
+    "pending": gettext_lazy(
+        "Yêu cầu của bạn đã được ghi lại. Cuộc trò chuyện sẽ được xoá ngay khi kết thúc."
+    ),
+}
 
 
 def _availability(province: str) -> dict:
@@ -40,6 +58,7 @@ class YouthChatConsumer(FrameSocket):
         "danger": "on_danger",
         "passphrase": "on_passphrase",
         "survey": "on_survey",
+        "delete_request": "on_delete_request",
         "ping": "on_ping",
     }
 
@@ -68,7 +87,16 @@ class YouthChatConsumer(FrameSocket):
         return getattr(self, "lang", None) or super().language()
 
     async def before_frame(self, frame_type):
-        needs_chat = ("message", "typing", "end", "sync", "danger", "passphrase", "survey")
+        needs_chat = (
+            "message",
+            "typing",
+            "end",
+            "sync",
+            "danger",
+            "passphrase",
+            "survey",
+            "delete_request",
+        )
         if frame_type in needs_chat and self.conversation_id is None:
             raise FrameError("not_started", _("Bạn chưa bắt đầu cuộc trò chuyện."))
         if frame_type in ("start", "resume") and self.conversation_id is not None:
@@ -244,6 +272,23 @@ class YouthChatConsumer(FrameSocket):
             conversation_id=self.conversation_id, answers=answers
         )
         await self.send_json({"type": "survey_thanks", "counted": counted})
+
+    async def on_delete_request(self, frame):
+        """The young person asks to delete this conversation; they are told where it stands."""
+        # Retention sits above the contact centre (it also purges cases and calls); the chat
+        # reaches its one service here rather than importing the app when the socket loads.
+        from retention.services import deletion_request_make
+
+        request = await database_sync_to_async(deletion_request_make)(
+            conversation_id=self.conversation_id
+        )
+        await self.send_json(
+            {
+                "type": "delete_status",
+                "status": request.status,
+                "detail": str(DELETE_STATUS_WORDS[request.status]),
+            }
+        )
 
     async def _set_state(self, state: str, reason: str = "", hotline_id=None):
         if state == self.state and state != ConversationState.QUEUED:

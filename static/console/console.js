@@ -49,6 +49,12 @@
       abandoned: "Người liên hệ đã rời đi trước khi được nhận.",
       transferred: "Đã chuyển tới tổng đài {h}. Bạn có thể đóng thẻ này.",
       quickExitToast: "Người liên hệ ({who}) vừa bấm THOÁT NHANH.",
+      deletion: {
+        done: "Người liên hệ đã xin xoá cuộc trò chuyện: nội dung đã được xoá.",
+        pending: "Người liên hệ xin xoá cuộc trò chuyện: nội dung sẽ được xoá khi cuộc trò chuyện kết thúc.",
+        held: "Người liên hệ xin xoá cuộc trò chuyện, nhưng hồ sơ đang được giữ theo yêu cầu của cơ quan có thẩm quyền: chưa xoá.",
+        escalation_open: "Người liên hệ xin xoá cuộc trò chuyện, nhưng còn chuyển tuyến đang mở: chưa xoá.",
+      },
       takenToast: "Cuộc này đã có tư vấn viên khác nhận.",
       capacityToast: "Bạn đang xử lý tối đa số cuộc. Kết thúc một cuộc trước khi nhận thêm.",
       caseLinked: "Đã liên kết hồ sơ {ref}.",
@@ -165,6 +171,12 @@
       wrapUpSaved: "Đã ghi kết quả.",
       wrapUpNeeded: "Hãy ghi kết quả các cuộc vừa xong trước khi nhận cuộc mới.",
       callbacksLabel: "Gọi lại: {n} chưa có người nhận",
+      attachmentBlurred: "Ảnh người liên hệ gửi (đang làm mờ)",
+      attachmentShow: "Xem ảnh",
+      attachmentRecorded: "Mỗi lần xem được ghi lại.",
+      attachmentFull: "Ảnh người liên hệ gửi",
+      attachmentFailed: "Không mở được ảnh.",
+      attachmentGone: "Ảnh không còn được lưu.",
     },
     en: {
       connecting: "Connecting…",
@@ -203,6 +215,12 @@
       abandoned: "The young person left before anyone answered.",
       transferred: "Transferred to hotline {h}. You can close this tab.",
       quickExitToast: "The young person ({who}) just used QUICK EXIT.",
+      deletion: {
+        done: "The young person asked to delete this conversation: its content is deleted.",
+        pending: "The young person asked to delete this conversation: its content is deleted when it ends.",
+        held: "The young person asked to delete this conversation, but its case is held at a competent authority's request: not deleted.",
+        escalation_open: "The young person asked to delete this conversation, but an escalation is still open: not deleted.",
+      },
       takenToast: "Another counsellor accepted this one first.",
       capacityToast: "You are at capacity. End a chat before accepting another.",
       caseLinked: "Linked to case {ref}.",
@@ -319,6 +337,12 @@
       wrapUpSaved: "Wrap-up saved.",
       wrapUpNeeded: "Wrap up the conversations you finished before taking a new one.",
       callbacksLabel: "Callbacks: {n} not taken",
+      attachmentBlurred: "Image sent by the young person (blurred)",
+      attachmentShow: "Show image",
+      attachmentRecorded: "Each viewing is recorded.",
+      attachmentFull: "Image sent by the young person",
+      attachmentFailed: "Could not open the image.",
+      attachmentGone: "The image is no longer kept.",
     },
   };
   var T = STRINGS[lang];
@@ -753,6 +777,7 @@
       transferForm: node.querySelector(".transfer-form"), transferSelect: node.querySelector(".transfer-select"),
       endButton: node.querySelector(".end"), composer: node.querySelector(".composer"),
       cannedSelect: node.querySelector(".canned"), quickExit: node.querySelector(".quick-exit-banner"),
+      deletionBanner: node.querySelector(".deletion-banner"),
       endedBanner: node.querySelector(".ended-banner"), youthStatus: node.querySelector(".youth-status"),
       lastTyping: 0, state: info.state || "active",
       channel: info.channel || "webchat", phone: isPhone(info.channel), call: null, delivery: {},
@@ -1173,6 +1198,17 @@
     toast(fmt(T.quickExitToast, { who: describe(pane.info) }), "urgent");
   }
 
+  // What the young person asked, and where it stands; the server decided (docs/protocol.md).
+  function showDeletionRequest(pane, status) {
+    var words = T.deletion[status];
+    if (!words) return;
+    pane.deletionBanner.textContent = words;
+    pane.deletionBanner.hidden = false;
+    // Deleted on the server: nothing of it stays on this screen either.
+    if (status === "done") pane.log.textContent = "";
+    toast(describe(pane.info) + ": " + words, "");
+  }
+
   /* ---- messages ---- */
   function bubble(sender, body, at, mine) {
     var li = el("li", "msg " + (sender === "youth" ? "them" : sender === "system" ? "system" : "me"));
@@ -1184,6 +1220,56 @@
     li.appendChild(head);
     li.appendChild(el("p", "body", body));
     return li;
+  }
+
+  /* ---- a file sent with a message (a young person's screenshot): blurred until asked ---- */
+  // harms' addresses; the frame names the file by id only (docs/protocol.md).
+  function attachmentUrl(id, part) { return "/harms/files/" + encodeURIComponent(id) + "/" + part + "/"; }
+  function attachmentView(attachment) {
+    var box = el("div", "attachment");
+    box.dataset.attachment = attachment.id;
+    // Blurred on the server, so nothing recognisable reaches the screen before the click.
+    var thumb = el("img", "attachment-blurred");
+    thumb.alt = T.attachmentBlurred;
+    thumb.width = 160;
+    thumb.height = 120;
+    thumb.addEventListener("error", function () { box.replaceChild(el("p", "meta", T.attachmentGone), thumb); });
+    thumb.src = attachmentUrl(attachment.id, "thumbnail");
+    box.appendChild(thumb);
+    var show = el("button", "attachment-show", T.attachmentShow);
+    show.type = "button";
+    show.addEventListener("click", function () { showAttachment(box, attachment.id, show); });
+    box.appendChild(show);
+    box.appendChild(el("span", "meta", " " + T.attachmentRecorded));
+    return box;
+  }
+  function showAttachment(box, id, button) {
+    button.disabled = true;
+    // A POST: the server records who looked before it answers with the image.
+    fetch(attachmentUrl(id, "content"), {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": config.csrfToken },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.blob();
+    }).then(function (blob) {
+      return new Promise(function (resolve, reject) {
+        var reader = new FileReader();
+        reader.onload = function () { resolve(reader.result); };
+        reader.onerror = reject;
+        reader.readAsDataURL(blob);
+      });
+    }).then(function (dataUrl) {
+      var full = el("img", "attachment-full");
+      full.alt = T.attachmentFull;
+      full.style.maxWidth = "100%";
+      full.src = dataUrl;
+      var thumb = box.querySelector(".attachment-blurred");
+      if (thumb) box.replaceChild(full, thumb); else box.insertBefore(full, box.firstChild);
+      button.remove();
+    }, function () {
+      button.disabled = false;
+      toast(T.attachmentFailed, "");
+    });
   }
 
   function setNote(li, text) {
@@ -1210,6 +1296,7 @@
     if (!seq || pane.seen[seq]) return;
     var follow = nearBottom(pane.log);
     var li = bubble(message.sender, message.body, message.at, false);
+    if (message.attachment && message.attachment.id) li.appendChild(attachmentView(message.attachment));
     place(pane, li, seq);
     pane.seen[seq] = true;
     while (pane.seen[pane.contiguous + 1]) pane.contiguous += 1;
@@ -1532,6 +1619,9 @@
         break;
       case "quick_exit":
         if (pane) showQuickExit(pane);
+        break;
+      case "deletion_requested":
+        if (pane) showDeletionRequest(pane, frame.status);
         break;
       case "youth":
         if (pane) setYouth(pane, frame.connected);

@@ -56,6 +56,12 @@ ADMINISTRATOR_PERMISSIONS = {
     "escalation.change_agency",
     "telephony.view_operatorendpoint",
     "telephony.view_phonereveal",
+    "harms.view_platform",
+    "harms.add_platform",
+    "harms.change_platform",
+    "harms.view_takedownchannel",
+    "harms.add_takedownchannel",
+    "harms.change_takedownchannel",
 }
 
 

@@ -56,14 +56,26 @@ def test_it_locks_the_chat_page_to_its_own_scripts_and_tells_no_referrer(client)
 def test_it_hands_the_quick_exit_address_from_settings_to_the_page(client):
     config = page_config(client.get("/chat/"), "chat-config")
 
-    assert config == {"quickExitUrl": "https://example.org/weather"}
+    assert config == {
+        "quickExitUrl": "https://example.org/weather",
+        "callbackUrl": "/chat/callback/",
+    }
 
 
 def test_it_puts_nothing_personal_in_the_chat_page_url(client):
     response = client.get("/chat/")
 
     # The page starts and resumes over the socket; no form posts to a URL with data in it.
-    assert 'method="get"' not in response.content.decode().lower()
+    content = response.content.decode()
+    assert 'method="get"' not in content.lower()
+    # Without the script a form would submit its named fields into the page's URL, so
+    # no field a young person fills or picks has a name: the number, the passphrases,
+    # the message, the province and the age stay out of any URL. Only the radio
+    # buttons need one, to group them.
+    fields = re.findall(r"<(?:input|textarea|select)\b[^>]*>", content)
+    chosen = [field for field in fields if 'type="radio"' not in field]
+    assert len(chosen) >= 9
+    assert [field for field in chosen if " name=" in field] == []
 
 
 def test_it_leaves_no_cookie_from_the_chat_page(client, reference_data):
@@ -82,11 +94,35 @@ def test_it_renders_the_chat_in_vietnamese_without_a_script(client, reference_da
     content = client.get("/chat/").content.decode()
 
     assert '<html lang="vi">' in content
-    assert "<title>Trò chuyện với tư vấn viên</title>" in content
+    assert "<title>Trò chuyện</title>" in content
     assert 'data-text="welcomeTitle">Bạn không một mình.</h1>' in content
     assert 'placeholder="Viết tin nhắn…"' in content
     # The language switch needs the script, so it is hidden until the script shows it.
     assert '<button type="button" id="lang-switch" class="lang" hidden></button>' in content
+
+
+def test_it_keeps_the_chat_page_title_neutral_in_both_languages(client, reference_data):
+    texts = page_config(client.get("/chat/"), "chat-text")
+
+    # A tab or a history entry must not tell whoever picks up the phone what this page is.
+    assert texts["vi"]["title"] == "Trò chuyện"
+    assert texts["en"]["title"] == "Chat"
+
+
+def test_it_makes_every_emergency_number_on_the_chat_page_a_link_to_dial(client, reference_data):
+    content = client.get("/chat/").content.decode()
+    visible = re.sub(r'<script id="chat-text".*?</script>', "", content, flags=re.S)
+
+    assert '<a href="tel:113">113</a> (Công an)' in visible
+    assert '<a href="tel:111">111</a>' in visible
+    unlinked = re.findall(r"(?<![\w\">:])11[13]\b", visible)
+    assert unlinked == []
+
+
+def test_it_points_the_chat_page_to_the_help_pages(client, reference_data):
+    content = client.get("/chat/").content.decode()
+
+    assert '<a href="/help/" data-text="helpLink">' in content
 
 
 def test_it_carries_every_text_of_the_chat_page_in_both_languages(client, reference_data):

@@ -262,6 +262,10 @@ def test_it_switches_to_english_only_when_the_person_chooses_it(client, op_hanoi
 # The only pages open without a login; any other opt-out must be added here on purpose.
 PUBLIC_ROUTES = (
     "healthz",
+    # For load balancers; says ready or not, and why, nothing else.
+    "readyz",
+    # A 404 unless METRICS_ENABLED, and then only on loopback or to METRICS_TOKEN.
+    "metrics",
     "accounts/login/",
     # Django's password reset: asking for a link, and the link itself.
     "accounts/password-reset/",

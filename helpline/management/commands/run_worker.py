@@ -18,9 +18,12 @@ from collections.abc import Callable
 from importlib import import_module
 
 from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
+
+from helpline import metrics
 
 logger = logging.getLogger("helpline.worker")
 
@@ -68,7 +71,11 @@ def run_jobs_once(jobs: list[Job], *, now: datetime.datetime) -> dict[str, int]:
         except Exception as error:
             # The class only: an exception's text may quote data the job was handling.
             logger.error("job %s failed: %s", name, type(error).__name__)
+            metrics.error_caught("worker_job", error)
             done[name] = 0
+        else:
+            # The lag metric is the time since this: it grows while a job keeps failing.
+            metrics.job_succeeded(name)
     return done
 
 
@@ -103,6 +110,7 @@ class Command(BaseCommand):
         if not once:
             signal.signal(signal.SIGTERM, self._stop)
             signal.signal(signal.SIGINT, self._stop)
+            self._serve_metrics()
             logger.info("worker started with %d jobs", len(jobs))
         while True:
             done = run_jobs_once(jobs, now=timezone.now())
@@ -116,6 +124,13 @@ class Command(BaseCommand):
             if self.stopping:
                 break
         refresh_connections()
+
+    def _serve_metrics(self) -> None:
+        """Answer /metrics on METRICS_WORKER_PORT (loopback by default), when configured."""
+        if settings.METRICS_ENABLED and settings.METRICS_WORKER_PORT:
+            metrics.worker_listener_start(
+                address=settings.METRICS_WORKER_ADDRESS, port=settings.METRICS_WORKER_PORT
+            )
 
     def _stop(self, signum, frame) -> None:
         # Finish the round in progress; each job's work is committed per item.

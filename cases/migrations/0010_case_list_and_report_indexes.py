@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0006_incident_actions'),
+        ('cases', '0009_erasure_and_break_glass'),
         ('helpline', '0012_staff_change_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
