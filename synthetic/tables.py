@@ -42,6 +42,14 @@ class TableLoader:
         self.json_indexes = [
             index for index, field in enumerate(fields) if isinstance(field, JSONField)
         ]
+        # COPY sends values as they are, past the fields' own conversion: a field class
+        # of this project (an encrypted text column) must still turn its value into what
+        # the column stores, as bulk_create would. Django's own fields need nothing here.
+        self.prepared_fields = [
+            (index, field)
+            for index, field in enumerate(fields)
+            if not type(field).__module__.startswith("django.")
+        ]
         self.batch_size = batch_size
         self.pending: list[dict] = []
         self.written = 0
@@ -101,6 +109,8 @@ class TableLoader:
         with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
             for row in rows:
                 values = self._complete(row)
+                for index, field in self.prepared_fields:
+                    values[index] = field.get_db_prep_value(values[index], connection)
                 for index in self.json_indexes:
                     if values[index] is not None:
                         values[index] = json.dumps(values[index])
