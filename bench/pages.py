@@ -14,9 +14,14 @@ and all, no network. Measured:
 - a case page (each request a different case);
 - the liaison queue of the national police unit (A05);
 - the console's queue snapshot: `helpline.selectors.queue_for_user` and the
-  payloads the socket sends (a function call, as the socket makes it).
+  payloads the socket sends (a function call, as the socket makes it);
+- the supervisors' live board, national and of the biggest province: one read
+  (`reports.sockets.board_read_now`, a function call, as the board's socket
+  makes it for every board of a scope).
 
-Each is warmed up with 5 requests first. It prints p50, p95 and max, then
+Each is warmed up with 5 requests first. It prints p50, p95 and max of the
+whole request and p50 and p95 of its database time (the time spent in the
+queries, measured around each one in this process), then
 `EXPLAIN (ANALYZE, BUFFERS)` of the slowest query of one request of each.
 
 Usage: python bench/pages.py [--contacts 1000000] [--cases 1000000]
@@ -108,19 +113,45 @@ def page_scenarios(users):
     return [(name, user, "cases:list", query) for name, user, query in lists]
 
 
+class DatabaseTime:
+    """The time spent in queries while installed (Django's execute wrapper), in seconds."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
 def measure(label, requests, action, *, explain_plans: bool, plans: list):
+    """(request seconds, database seconds) of each of `requests` calls of action."""
+    from django.db import connection
+
     for _index in range(WARM_UP):
         action(0)
-    times = []
+    times, database_times = [], []
     for index in range(requests):
-        started = time.perf_counter()
-        action(index)
-        times.append(time.perf_counter() - started)
-    print(f"{label:<64} {summary_ms(times)}", flush=True)
+        database = DatabaseTime()
+        with connection.execute_wrapper(database):
+            started = time.perf_counter()
+            action(index)
+            times.append(time.perf_counter() - started)
+        database_times.append(database.seconds)
+    database_p50 = percentile(database_times, 0.5) * 1000
+    database_p95 = percentile(database_times, 0.95) * 1000
+    print(
+        f"{label:<64} {summary_ms(times)}  database p50 {database_p50:6.1f} ms "
+        f"p95 {database_p95:6.1f} ms",
+        flush=True,
+    )
     if explain_plans:
         seconds, sql = slowest_query(lambda: action(0))
         plans.append((label, seconds, sql))
-    return times
+    return times, database_times
 
 
 def main() -> None:
@@ -134,6 +165,8 @@ def main() -> None:
         from cases.models import Case
         from helpline import payloads, selectors
         from helpline.models import User
+        from reports.report import ALL
+        from reports.sockets import board_read_now
         from tests.logins import staff_login
 
         print(f"machine: {machine()}")
@@ -222,12 +255,28 @@ def main() -> None:
             results[label] = measure(
                 label, options.requests, snapshot, explain_plans=not options.no_explain, plans=plans
             )
+        for label, scope in (
+            ("board, national (central supervisors)", ALL),
+            (f"board, province {PROVINCE}", users["operator"].hotline_id),
+        ):
+            results[label] = measure(
+                label,
+                options.requests,
+                lambda _index, scope=scope: board_read_now(scope),
+                explain_plans=not options.no_explain,
+                plans=plans,
+            )
         print()
-        print("| page | p50 | p95 | max |")
-        print("|---|---|---|---|")
-        for name, times in results.items():
+        print("| page | p50 | p95 | max | database p50 | database p95 |")
+        print("|---|---|---|---|---|---|")
+        for name, (times, database_times) in results.items():
             p50, p95 = percentile(times, 0.5) * 1000, percentile(times, 0.95) * 1000
-            print(f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {max(times) * 1000:.1f} ms |")
+            database_p50 = percentile(database_times, 0.5) * 1000
+            database_p95 = percentile(database_times, 0.95) * 1000
+            print(
+                f"| {name} | {p50:.1f} ms | {p95:.1f} ms | {max(times) * 1000:.1f} ms "
+                f"| {database_p50:.1f} ms | {database_p95:.1f} ms |"
+            )
         for label, seconds, sql in plans:
             print(f"\n== {label}: slowest query {seconds * 1000:.1f} ms\n{sql}\n")
             print(explain(sql))
