@@ -101,6 +101,9 @@ def summary_ms(values: list[float]) -> str:
     return f"p50 {median * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms  max {top * 1000:7.1f} ms"
 
 
+EXPLAINABLE = ("SELECT", "WITH", "UPDATE", "INSERT", "DELETE")
+
+
 def slowest_query(action):
     """Run action once; return (seconds, sql) of the slowest statement it sent."""
     from django.db import connection
@@ -108,7 +111,13 @@ def slowest_query(action):
 
     with CaptureQueriesContext(connection) as captured:
         action()
-    timed = [(float(query["time"]), query["sql"]) for query in captured.captured_queries]
+    # Only statements EXPLAIN can show: a COMMIT or SAVEPOINT can be the slowest (the
+    # session's write waiting on the disk) but has no plan.
+    timed = [
+        (float(query["time"]), query["sql"])
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith(EXPLAINABLE)
+    ]
     return max(timed) if timed else (0.0, "")
 
 
