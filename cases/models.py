@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from helpline.crypto import EncryptedTextField
 from helpline.models import AgeGroup, Hotline, Risk
 
 
@@ -111,7 +112,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         _("giới tính"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
     province_code = models.CharField(_("tỉnh/thành"), max_length=2, blank=True)
-    summary = models.TextField(_("tóm tắt"), max_length=4000, blank=True)
+    summary = EncryptedTextField(_("tóm tắt"), max_length=4000, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -226,7 +227,7 @@ class CaseNote(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField(_("nội dung"), max_length=8000)
+    body = EncryptedTextField(_("nội dung"), max_length=8000)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = AppendOnlyQuerySet.as_manager()

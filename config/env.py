@@ -1,5 +1,7 @@
 """Read settings from the environment, failing loudly on a bad value."""
 
+import base64
+import hmac
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -99,3 +101,28 @@ def redis_hosts_from_url(name: str, url: str) -> list[str]:
         except ValueError:
             raise ImproperlyConfigured(f"{name} has an invalid port") from None
     return hosts
+
+
+def env_fernet_keys(name: str) -> str:
+    """Fernet keys, comma-separated, newest first ("" when unset); a malformed one stops the start.
+
+    The error names the variable, never the value.
+    """
+    raw = os.environ.get(name, "").strip()
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:  # binascii.Error is one
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                f"{name} must be Fernet keys (32 url-safe base64 bytes), comma-separated"
+            )
+    return ",".join(keys)
+
+
+def development_fernet_key(secret: str, *, purpose: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for DEBUG only: the same secret gives the same key."""
+    digest = hmac.new(secret.encode(), f"helpline development key: {purpose}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest.digest()).decode()

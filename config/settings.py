@@ -13,8 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     database_from_url,
+    development_fernet_key,
     env_bool,
     env_choice,
+    env_fernet_keys,
     env_int,
     env_list,
     env_str,
@@ -30,6 +32,17 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+
+# Fernet keys for the content kept in the database (helpline/crypto.py: messages, case
+# summaries and notes, escalations), comma-separated, newest first: the first encrypts, all
+# decrypt. Fail closed: without one the helpline refuses to start, unless DEBUG is on; then
+# the key is derived from SECRET_KEY, so a development database stays readable exactly as
+# long as SECRET_KEY stays the same.
+CONTENT_ENCRYPTION_KEY = env_fernet_keys("CONTENT_ENCRYPTION_KEY")
+if not CONTENT_ENCRYPTION_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CONTENT_ENCRYPTION_KEY must be set when DEBUG is off")
+    CONTENT_ENCRYPTION_KEY = development_fernet_key(SECRET_KEY, purpose="content")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -59,6 +72,7 @@ INSTALLED_APPS = [
     "harms",
     "retention",
     "inspection",
+    "connectors",
     "synthetic",
 ]
 
@@ -382,6 +396,61 @@ PHONE_ENCRYPTION_KEY = env_str("PHONE_ENCRYPTION_KEY")
 if TWILIO_AUTH_TOKEN and not PHONE_ENCRYPTION_KEY:
     # Phone numbers would otherwise have nowhere safe to go; refuse to start.
     raise ImproperlyConfigured("PHONE_ENCRYPTION_KEY must be set when TWILIO_AUTH_TOKEN is set")
+
+
+# Messaging platforms (connectors/): a Zalo Official Account and a Facebook Page feed the same
+# queue as the web chat. Without a platform's secrets its webhook answers 403 to everything and
+# stores nothing (fail closed). Platform user ids are personal data: encrypted with these Fernet
+# keys (comma-separated, newest first, like PHONE_ENCRYPTION_KEY) and found by a keyed hash; the
+# platforms' access tokens are encrypted with them too.
+CONNECTOR_ENCRYPTION_KEY = env_str("CONNECTOR_ENCRYPTION_KEY")
+# Zalo: the app's id and secret key (token refresh) and the OA secret key (webhook signatures).
+ZALO_APP_ID = env_str("ZALO_APP_ID")
+ZALO_APP_SECRET_KEY = env_str("ZALO_APP_SECRET_KEY")
+ZALO_OA_SECRET_KEY = env_str("ZALO_OA_SECRET_KEY")
+# A signed event whose timestamp is further than this from now is refused (a replay).
+ZALO_WEBHOOK_MAX_AGE_SECONDS = env_int("ZALO_WEBHOOK_MAX_AGE_SECONDS", 300, minimum=30)
+# Zalo's rule for free reply messages: within 48 hours of the young person's last message,
+# at most 8 replies to it. Past either, Zalo would bill a proactive message: refused here.
+ZALO_REPLY_WINDOW_HOURS = env_int("ZALO_REPLY_WINDOW_HOURS", 48, minimum=1)
+ZALO_REPLIES_PER_USER_MESSAGE = env_int("ZALO_REPLIES_PER_USER_MESSAGE", 8, minimum=1)
+# The worker refreshes an OA's access token this long before it expires.
+ZALO_TOKEN_REFRESH_MARGIN_SECONDS = env_int("ZALO_TOKEN_REFRESH_MARGIN_SECONDS", 3600, minimum=60)
+# Messenger: the app secret (X-Hub-Signature-256) and the token the subscription check echoes.
+MESSENGER_APP_SECRET = env_str("MESSENGER_APP_SECRET")
+MESSENGER_VERIFY_TOKEN = env_str("MESSENGER_VERIFY_TOKEN")
+MESSENGER_GRAPH_VERSION = env_str("MESSENGER_GRAPH_VERSION", "v21.0")
+# Only once Meta approved the app's Human Agent feature: a reply 24 hours to 7 days after the
+# young person's last message may then go out with the HUMAN_AGENT tag (docs/operations.md).
+MESSENGER_HUMAN_AGENT_ENABLED = env_bool("MESSENGER_HUMAN_AGENT_ENABLED", False)
+
+
+# Where the platforms' APIs are. Changed only to point at a stand-in on loopback (tests).
+def _api_base_url(name: str, default: str) -> str:
+    url = env_str(name, default).rstrip("/")
+    if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        # Tokens and young people's messages travel to this address.
+        raise ImproperlyConfigured(f"{name} must be an https:// URL")
+    return url
+
+
+ZALO_API_BASE_URL = _api_base_url("ZALO_API_BASE_URL", "https://openapi.zalo.me")
+ZALO_OAUTH_BASE_URL = _api_base_url("ZALO_OAUTH_BASE_URL", "https://oauth.zaloapp.com")
+MESSENGER_GRAPH_BASE_URL = _api_base_url("MESSENGER_GRAPH_BASE_URL", "https://graph.facebook.com")
+CONNECTOR_HTTP_TIMEOUT_SECONDS = env_int("CONNECTOR_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+# A reply the platform could not take is tried again after 15 s, 30 s, 60 s... up to this many
+# attempts in all; then the operator's console says it was not delivered.
+CONNECTOR_SEND_MAX_ATTEMPTS = env_int("CONNECTOR_SEND_MAX_ATTEMPTS", 6, minimum=1)
+CONNECTOR_RETRY_BASE_SECONDS = env_int("CONNECTOR_RETRY_BASE_SECONDS", 15, minimum=1)
+# A national account asks for the province first; an unanswered question routes to central.
+CONNECTOR_PROVINCE_ANSWER_SECONDS = env_int("CONNECTOR_PROVINCE_ANSWER_SECONDS", 120, minimum=10)
+# Replies leave from a small pool of threads, so no socket waits on a platform's API.
+CONNECTOR_SEND_IN_BACKGROUND = env_bool("CONNECTOR_SEND_IN_BACKGROUND", True)
+if (ZALO_OA_SECRET_KEY or MESSENGER_APP_SECRET) and not CONNECTOR_ENCRYPTION_KEY:
+    # Platform user ids would otherwise have nowhere safe to go; refuse to start.
+    raise ImproperlyConfigured(
+        "CONNECTOR_ENCRYPTION_KEY must be set when ZALO_OA_SECRET_KEY or MESSENGER_APP_SECRET is"
+    )
 
 
 # The .docx report (reports/exports/docx_export.py), laid out as Decree 30/2020/NĐ-CP asks. Each

@@ -5,6 +5,8 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-use-0123456789")
 os.environ.setdefault("SQLITE_PATH", ":memory:")
+# Not a secret: the tests' own content key (helpline/crypto.py), fixed so that failures reproduce.
+os.environ.setdefault("CONTENT_ENCRYPTION_KEY", "dGVzdHMtb25seS1jb250ZW50LWtleS0wMTIzNDU2Nzg=")
 
 from config.settings import *  # noqa: F403
 

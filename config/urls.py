@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from django.views.i18n import set_language
 
 from accounts import urls as accounts_urls
+from connectors import embed as connectors_embed
 from harms.youth_uploads import chat_upload
 from helpline import metrics as helpline_metrics
 from helpline import pages as helpline_pages
@@ -36,6 +37,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("chat/", helpline_pages.chat, name="chat"),
     path("chat/upload/", chat_upload, name="chat_upload"),
+    # The youth chat inside a frame on an allowed site (static/widget/helpline-widget.js).
+    path("chat/embed/", connectors_embed.chat_embed, name="chat_embed"),
     path("console/", helpline_pages.console, name="console"),
     path(
         "cases/<int:case_id>/transcript/",
@@ -55,6 +58,7 @@ urlpatterns = [
     path("harms/", include("harms.urls")),
     path("inspection/", include("inspection.urls")),
     path("break-glass/", inspection_views.break_glass, name="break_glass"),
+    path("connectors/", include("connectors.urls")),
     path("", include("retention.urls")),
     path("admin/", admin.site.urls),
     path("", include("telephony.urls")),

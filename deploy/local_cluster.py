@@ -4,11 +4,11 @@ Starts PostgreSQL (as the postgres user when run as root, in a fresh data
 directory, on a private port), Redis (private port), two daphne workers on Unix
 sockets behind nginx (the site generated from deploy/nginx/helpline.conf.template,
 on a free loopback port, without TLS) and run_worker, with production settings:
-DEBUG off, a generated SECRET_KEY, ALLOWED_HOSTS and CSRF_TRUSTED_ORIGINS for the
-loopback address. Without TLS, BEHIND_TLS_PROXY and the HTTPS-only settings
-(redirect, secure cookies) are off. It migrates, loads the reference data, and
-creates two members of staff with a generated password (seed_demo's demo
-passwords work only with DEBUG on).
+DEBUG off, a generated SECRET_KEY and CONTENT_ENCRYPTION_KEY, ALLOWED_HOSTS and
+CSRF_TRUSTED_ORIGINS for the loopback address. Without TLS, BEHIND_TLS_PROXY and
+the HTTPS-only settings (redirect, secure cookies) are off. It migrates, loads
+the reference data, and creates two members of staff with a generated password
+(seed_demo's demo passwords work only with DEBUG on).
 
 Everything it starts is written to a state file (pids with their start times,
 ports, URLs, the environment). `stop` ends those processes only, after checking
@@ -22,6 +22,7 @@ Usage: deploy/local_cluster.py start|stop|status|env [--state-dir DIR] [--worker
 """
 
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -219,6 +220,7 @@ class Cluster:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "CONTENT_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "CSRF_TRUSTED_ORIGINS": url,
             "PUBLIC_BASE_URL": url,

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from helpline.crypto import EncryptedTextField
+
 
 class EscalationType(models.TextChoices):
     PRIVACY_VIOLATION = "privacy_violation", _("Xâm phạm quyền riêng tư")
@@ -275,7 +277,7 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
     type = models.CharField(_("loại"), max_length=30, choices=EscalationType.choices)
     urgency = models.CharField(_("mức khẩn cấp"), max_length=10, choices=Urgency.choices)
     legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=30, choices=LegalBasis.choices)
-    summary = models.TextField(_("nội dung gửi cơ quan"), max_length=4000)
+    summary = EncryptedTextField(_("nội dung gửi cơ quan"), max_length=4000)
     shared_items = models.JSONField(_("thông tin chia sẻ thêm"), default=list, blank=True)
     youth_informed = models.CharField(
         _("người liên hệ được thông báo"), max_length=20, choices=YouthInformed.choices
@@ -296,8 +298,8 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
     resolve_by = models.DateTimeField(_("hạn giải quyết"))
     acknowledged_at = models.DateTimeField(_("tiếp nhận lúc"), null=True, blank=True)
     finished_at = models.DateTimeField(_("kết thúc lúc"), null=True, blank=True)
-    outcome = models.TextField(_("kết quả"), max_length=4000, blank=True)
-    decline_reason = models.TextField(_("lý do từ chối"), max_length=4000, blank=True)
+    outcome = EncryptedTextField(_("kết quả"), max_length=4000, blank=True)
+    decline_reason = EncryptedTextField(_("lý do từ chối"), max_length=4000, blank=True)
     # Set when the agency's group no longer holds its permissions, with the reason.
     access_revoked_at = models.DateTimeField(null=True, blank=True)
     access_revoked_reason = models.CharField(
@@ -494,7 +496,7 @@ class EscalationMessage(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # The transition this message went with, or "" for a plain message.
     transition = models.CharField(max_length=20, blank=True)
-    body = models.TextField(_("nội dung"), max_length=4000)
+    body = EncryptedTextField(_("nội dung"), max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -17,6 +17,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from helpline.crypto import EncryptedTextField
+
 # The category of the tree that is child sexual abuse material (OCSEA). An item
 # in it never keeps an image: only the URL or handle, and the hash of a file.
 OCSEA_CATEGORY_CODES = ("online.ocsea",)
@@ -75,13 +77,13 @@ class OnlineItem(models.Model):
         Platform, on_delete=models.PROTECT, related_name="+", verbose_name=_("nền tảng")
     )
     kind = models.CharField(_("loại"), max_length=10, choices=ItemKind.choices)
-    url = models.CharField(_("đường dẫn"), max_length=2000, blank=True)
-    handle = models.CharField(_("tài khoản / ID"), max_length=200, blank=True)
+    url = EncryptedTextField(_("đường dẫn"), max_length=2000, blank=True)
+    handle = EncryptedTextField(_("tài khoản / ID"), max_length=200, blank=True)
     category = models.ForeignKey(
         "cases.Category", on_delete=models.PROTECT, related_name="+", verbose_name=_("loại tác hại")
     )
     seen_at = models.DateTimeField(_("thời điểm người liên hệ thấy"), null=True, blank=True)
-    description = models.TextField(_("mô tả"), max_length=2000, blank=True)
+    description = EncryptedTextField(_("mô tả"), max_length=2000, blank=True)
     handle_hash = models.CharField(max_length=64, blank=True, db_index=True)
     url_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_by = models.ForeignKey(
@@ -135,11 +137,11 @@ class OnlineItemRevision(AppendOnly):
     version = models.PositiveIntegerField()
     platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=10, choices=ItemKind.choices)
-    url = models.CharField(max_length=2000, blank=True)
-    handle = models.CharField(max_length=200, blank=True)
+    url = EncryptedTextField(max_length=2000, blank=True)
+    handle = EncryptedTextField(max_length=200, blank=True)
     category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+")
     seen_at = models.DateTimeField(null=True, blank=True)
-    description = models.TextField(max_length=2000, blank=True)
+    description = EncryptedTextField(max_length=2000, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -381,7 +383,7 @@ class TakedownRequest(ConcurrentTransitionMixin, models.Model):
     )
     # The number the platform or authority gave the report, if any.
     external_reference = models.CharField(_("số tiếp nhận"), max_length=100, blank=True)
-    outcome_note = models.TextField(_("ghi chú kết quả"), max_length=1000, blank=True)
+    outcome_note = EncryptedTextField(_("ghi chú kết quả"), max_length=1000, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

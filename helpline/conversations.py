@@ -602,7 +602,9 @@ def _insert_postgresql(conversation_uuid, sender, body, client_id, author, attac
     params = [conversation_uuid, *bump_params]
     if sender == Sender.OPERATOR:
         params.append(author.pk)
-    params += [sender, author.pk if author else None, body, client_id, *attached, at]
+    # The column holds ciphertext (helpline/crypto.py); the field encrypts, as an ORM insert would.
+    stored_body = Message._meta.get_field("body").get_db_prep_save(body, connection)
+    params += [sender, author.pk if author else None, stored_body, client_id, *attached, at]
     # Inside someone else's transaction a savepoint keeps a failed insert from
     # poisoning it; alone, the statement is its own transaction.
     if connection.in_atomic_block:

@@ -12,6 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from helpline.crypto import EncryptedTextField
+
 
 class Hotline(models.Model):
     """The central hotline (24/7) or one of the 34 provincial hotlines."""
@@ -158,6 +160,9 @@ class Channel(models.TextChoices):
     WEBCHAT = "webchat", _("Trò chuyện trên web")
     VOICE = "voice", _("Cuộc gọi")
     SMS = "sms", _("Tin nhắn SMS")
+    # A Zalo Official Account and a Facebook Page, through connectors/.
+    ZALO = "zalo", _("Zalo")
+    MESSENGER = "messenger", _("Facebook Messenger")
 
 
 class Risk(models.TextChoices):
@@ -188,7 +193,7 @@ class ConversationState(models.TextChoices):
 
 
 class Conversation(ConcurrentTransitionMixin, models.Model):
-    """One contact through one channel: a web chat, a call or an SMS thread."""
+    """One contact through one channel: a web chat, a call, an SMS, Zalo or Messenger thread."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(_("kênh"), max_length=10, choices=Channel.choices)
@@ -245,7 +250,7 @@ class Conversation(ConcurrentTransitionMixin, models.Model):
     transfer_count = models.PositiveSmallIntegerField(default=0)
     # For the operator who receives a transfer: what the one who sent it wants them to know
     # first. Staff only; never sent to the young person.
-    handover_note = models.TextField(_("ghi chú bàn giao"), max_length=1000, blank=True)
+    handover_note = EncryptedTextField(_("ghi chú bàn giao"), max_length=1000, blank=True)
     # When the young person pressed "I'm in danger now": the conversation went to the top
     # of the queue and to central at once.
     danger_at = models.DateTimeField(null=True, blank=True)
@@ -338,7 +343,7 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    body = models.TextField()
+    body = EncryptedTextField()
     client_id = models.UUIDField(null=True, blank=True)
     # A file sent with the message (a young person's screenshot): the id of its
     # harms.EvidenceFile, which this app does not import, and its kind ("image").

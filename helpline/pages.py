@@ -224,6 +224,30 @@ def chat_texts() -> dict[str, dict[str, str]]:
     return texts
 
 
+def chat_context(*, embedded: bool = False) -> dict:
+    """What helpline/chat.html needs: both languages' texts, provinces, age groups, settings.
+
+    The embedded chat (connectors.embed) renders the same page from the same context.
+    """
+    texts = chat_texts()
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
+    if language not in texts:
+        language = settings.LANGUAGE_CODE
+    text = {key: phone_linked(value) for key, value in texts[language].items()}
+    return {
+        "language": language,
+        "text": text,
+        "texts": texts,
+        "provinces": [(p.code, p.name) for p in all_provinces()],
+        "age_groups": [(value, f"age-{value}", text[f"age-{value}"]) for value in AgeGroup.values],
+        "chat_config": {
+            "quickExitUrl": settings.QUICK_EXIT_URL,
+            "callbackUrl": reverse("telephony:callback_request"),
+        },
+        "embedded": embedded,
+    }
+
+
 @login_not_required
 @csp_update(CHAT_CSP)
 @never_cache
@@ -235,28 +259,7 @@ def chat(request):
     callback request is a JSON fetch checked by its Origin), and the language
     switch is the script's, kept in the tab.
     """
-    texts = chat_texts()
-    language = (get_language() or settings.LANGUAGE_CODE)[:2]
-    if language not in texts:
-        language = settings.LANGUAGE_CODE
-    text = {key: phone_linked(value) for key, value in texts[language].items()}
-    response = render(
-        request,
-        "helpline/chat.html",
-        {
-            "language": language,
-            "text": text,
-            "texts": texts,
-            "provinces": [(p.code, p.name) for p in all_provinces()],
-            "age_groups": [
-                (value, f"age-{value}", text[f"age-{value}"]) for value in AgeGroup.values
-            ],
-            "chat_config": {
-                "quickExitUrl": settings.QUICK_EXIT_URL,
-                "callbackUrl": reverse("telephony:callback_request"),
-            },
-        },
-    )
+    response = render(request, "helpline/chat.html", chat_context())
     # The neutral site a young person escapes to must not learn where they came from.
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -58,6 +58,13 @@ ADMINISTRATOR_PERMISSIONS = {
         "add_takedownchannel",
         "change_takedownchannel",
     ],
+    "connectors": [
+        "view_embedorigin",
+        "add_embedorigin",
+        "change_embedorigin",
+        "view_platformaccount",
+        "change_platformaccount",
+    ],
 }
 
 PROPOSE_PERMISSION = "helpline.add_staffchangerequest"

@@ -15,6 +15,11 @@ class PurgeKind(models.TextChoices):
     CALLBACK = "callback", _("Yêu cầu gọi lại đã xong")
     PHONE_NUMBER = "phone_number", _("Số điện thoại không còn dùng")
     IDENTITY = "identity", _("Cụm mật khẩu không còn dùng")
+    PLATFORM_HELD_MESSAGE = (
+        "platform_held_message",
+        _("Tin nhắn Zalo/Messenger chưa vào cuộc trao đổi"),
+    )
+    PLATFORM_CONTACT = "platform_contact", _("Tài khoản Zalo/Messenger không còn dùng")
     AUDIT_CASE_EVENT = "audit.case_event", _("Nhật ký hồ sơ")
     AUDIT_CONVERSATION_READ = "audit.conversation_read", _("Lượt đọc cuộc trao đổi")
     AUDIT_MONITORING = "audit.monitoring", _("Phiên giám sát")

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from cases.audit import case_event_record
 from cases.models import BreakGlassGrant, Case, CaseEvent, CaseNote, CaseState
+from connectors.models import PlatformContact, PlatformMessage, PlatformThread
 from escalation.models import DisclosureRecord, Escalation, EscalationMessage
 from harms.models import (
     EvidenceEvent,
@@ -133,7 +134,11 @@ def conversation_content_erase(*, conversation: Conversation, at: datetime.datet
     is never given a seq twice. Run inside the caller's transaction, with the
     row locked.
     """
-    cascaded = _delete(Message.objects.filter(conversation=conversation))
+    # Zalo or Messenger: the platform rows, and the link to the young person's account there,
+    # which would otherwise lead back to them (the account row goes with its period).
+    cascaded = _delete(PlatformMessage.objects.filter(conversation=conversation))
+    cascaded.update(_delete(PlatformThread.objects.filter(conversation=conversation)))
+    cascaded.update(_delete(Message.objects.filter(conversation=conversation)))
     cascaded.update(_delete(SmsMessage.objects.filter(conversation=conversation)))
     # The screenshots the young person sent: content gone, rows (and hashes) kept.
     _counted(
@@ -277,6 +282,15 @@ def _phone_numbers_due(cutoff):
     )
 
 
+def _platform_contacts_due(cutoff):
+    """An account on a platform that no conversation or platform message refers to any more."""
+    return (
+        PlatformContact.objects.filter(created_at__lte=cutoff)
+        .exclude(Exists(PlatformThread.objects.filter(contact=OuterRef("pk"))))
+        .exclude(Exists(PlatformMessage.objects.filter(contact=OuterRef("pk"))))
+    )
+
+
 def _erased_cases(field: str) -> Q:
     return Q(**{f"{field}__content_erased_at__isnull": False})
 
@@ -316,6 +330,27 @@ PURGES = [
         date_field="created_at",
         due=_phone_numbers_due,
         erase=_rows_delete(PhoneNumber),
+        lock=True,
+    ),
+    # A national account's messages held while the province question waits for an answer,
+    # never joined to a conversation (the young person did not answer).
+    Purge(
+        kind=PurgeKind.PLATFORM_HELD_MESSAGE,
+        period="contact_days",
+        model=PlatformMessage,
+        date_field="created_at",
+        due=lambda cutoff: PlatformMessage.objects.filter(
+            conversation=None, created_at__lte=cutoff
+        ),
+        erase=_rows_delete(PlatformMessage),
+    ),
+    Purge(
+        kind=PurgeKind.PLATFORM_CONTACT,
+        period="contact_days",
+        model=PlatformContact,
+        date_field="created_at",
+        due=_platform_contacts_due,
+        erase=_rows_delete(PlatformContact),
         lock=True,
     ),
     Purge(

@@ -25,6 +25,8 @@
       webchat: "Trò chuyện web",
       voice: "Cuộc gọi",
       sms: "SMS",
+      zalo: "Zalo",
+      messenger: "Messenger",
       central: "Không rõ tỉnh",
       centralLine: "Trung ương",
       overflow: "chuyển lên trung ương",
@@ -105,6 +107,17 @@
         failed: "gửi thất bại",
       },
       smsFailedToast: "Một tin SMS không gửi được ({who}).",
+      // Replies through Zalo or Messenger (connector_status frames); the notice says why.
+      platformDelivery: {
+        pending: "chờ gửi",
+        retrying: "chưa gửi được, sẽ tự gửi lại",
+        sending: "đang gửi…",
+        sent: "đã gửi đi",
+        failed: "không gửi được",
+        window_closed: "không gửi được: quá thời hạn trả lời",
+      },
+      platformFailedToast: "Một tin trả lời không gửi được ({who}).",
+      humanAgentSend: "Gửi với thẻ HUMAN_AGENT",
       softphone: {
         checking: "Đang kiểm tra…",
         off: "chưa cấu hình",
@@ -191,6 +204,8 @@
       webchat: "Web chat",
       voice: "Call",
       sms: "SMS",
+      zalo: "Zalo",
+      messenger: "Messenger",
       central: "Province unknown",
       centralLine: "Central",
       overflow: "overflow to central",
@@ -271,6 +286,16 @@
         failed: "failed",
       },
       smsFailedToast: "An SMS could not be sent ({who}).",
+      platformDelivery: {
+        pending: "waiting to send",
+        retrying: "not sent yet, will retry",
+        sending: "sending…",
+        sent: "sent",
+        failed: "not delivered",
+        window_closed: "not sent: reply window closed",
+      },
+      platformFailedToast: "A reply could not be sent ({who}).",
+      humanAgentSend: "Send with the HUMAN_AGENT tag",
       softphone: {
         checking: "Checking…",
         off: "not configured",
@@ -1022,9 +1047,10 @@
       mark = el("span", "delivery");
       li.querySelector(".meta").appendChild(mark);
     }
-    var failed = state.status === "failed" || state.status === "undelivered";
+    var failed = state.status === "failed" || state.status === "undelivered" || state.status === "window_closed";
     var waiting = state.status === "pending" || state.status === "retrying";
-    mark.textContent = " · " + (T.smsDelivery[state.status] || state.status);
+    var labels = isPlatform(pane.channel) ? T.platformDelivery : T.smsDelivery;
+    mark.textContent = " · " + (labels[state.status] || state.status);
     mark.className = "delivery sms-" + state.status;
     li.classList.toggle("failed", failed);
     li.classList.toggle("delivered", state.status === "delivered" || state.status === "read");
@@ -1037,8 +1063,47 @@
       }
       note.textContent = state.notice;
       note.classList.toggle("waiting", waiting);
+      if (state.offer) note.appendChild(humanAgentButton(pane, seq, state.offer));
     } else if (note && !failed && !waiting) {
       note.remove();
+    }
+  }
+
+  function isPlatform(channel) { return channel === "zalo" || channel === "messenger"; }
+
+  // Messenger's policy still allows this reply with a tag: offered only when the server says so.
+  function humanAgentButton(pane, seq, offer) {
+    var button = el("button", "link human-agent", " " + T.humanAgentSend);
+    button.type = "button";
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      post(offer.url).then(function (data) {
+        if (data.httpStatus === 200) {
+          pane.delivery[seq] = { status: data.status, notice: "" };
+          showDelivery(pane, seq);
+        } else {
+          button.disabled = false;
+          toast(data.detail || fmt(T.error, { detail: data.error || data.httpStatus }), "urgent");
+        }
+      }, function () {
+        button.disabled = false;
+        toast(fmt(T.error, { detail: T.requestFailed }), "urgent");
+      });
+    });
+    return button;
+  }
+
+  // The server settles each platform reply once (sent, retrying, not delivered, window closed),
+  // in that order for one reply: the latest frame is the truth.
+  function onConnectorStatus(frame, pane) {
+    var seq = Number(frame.seq);
+    var trouble = frame.status === "failed" || frame.status === "window_closed" || frame.status === "retrying";
+    if (pane && seq) {
+      pane.delivery[seq] = { status: frame.status, notice: trouble ? frame.notice || "" : "", offer: frame.offer || null };
+      showDelivery(pane, seq);
+    }
+    if (trouble && (!pane || selected !== pane.id)) {
+      toast(frame.notice || fmt(T.platformFailedToast, { who: pane ? describe(pane.info) : "" }), "");
     }
   }
 
@@ -1673,6 +1738,9 @@
         break;
       case "sms_status":
         onSmsStatus(frame, pane);
+        break;
+      case "connector_status":
+        onConnectorStatus(frame, pane);
         break;
       case "callbacks":
         showCallbacks(frame);

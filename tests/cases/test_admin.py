@@ -32,6 +32,9 @@ CASE_CONTENT = [
     "telephony.Call",
     "telephony.SmsMessage",
     "telephony.Voicemail",
+    "connectors.PlatformContact",
+    "connectors.PlatformThread",
+    "connectors.PlatformMessage",
 ]
 
 
@@ -62,6 +65,11 @@ ADMINISTRATOR_PERMISSIONS = {
     "harms.view_takedownchannel",
     "harms.add_takedownchannel",
     "harms.change_takedownchannel",
+    "connectors.view_embedorigin",
+    "connectors.add_embedorigin",
+    "connectors.change_embedorigin",
+    "connectors.view_platformaccount",
+    "connectors.change_platformaccount",
 }
 
 

@@ -1,5 +1,6 @@
 """Settings come from the environment; a bad value stops the start and names the variable."""
 
+import base64
 import os
 import runpy
 import secrets
@@ -204,6 +205,7 @@ def production_environment(tmp_path, **extra) -> dict:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "SECRET_KEY": secrets.token_urlsafe(64),
+        "CONTENT_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "DEBUG": "0",
         "ALLOWED_HOSTS": "tongdai.example.vn",
         "CSRF_TRUSTED_ORIGINS": "https://tongdai.example.vn",
@@ -273,6 +275,9 @@ PUBLIC_ROUTES = (
     "admin/login/",
     "chat/",
     "twilio/",
+    # Zalo's and Meta's webhooks, signed by the platform (connectors/views.py).
+    "connectors/zalo/webhook/",
+    "connectors/messenger/webhook/",
     # The young people's help pages and their service worker; not help/manage/.
     "help/",
 )

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0009_erasure_and_break_glass'),
+        ('cases', '0011_encrypt_existing_content'),
         ('helpline', '0012_staff_change_email'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('helpline', '0014_conversation_erased_and_inspector'),
+        ('helpline', '0017_channel_zalo_messenger'),
     ]
 
     operations = [

@@ -1,0 +1,34 @@
+"""Encrypt the content already stored as plain text (helpline/crypto.py).
+
+Not atomic: each batch of rows commits on its own, so a large table does not wait in one
+transaction, and a run that stops half-way can be started again (rows already encrypted are
+left as they are). Backwards, the columns hold plain text again.
+"""
+
+from django.db import migrations
+
+from helpline.crypto import decrypt_existing_rows, encrypt_existing_rows
+
+CONTENT_COLUMNS = (
+    ("harms", "OnlineItem", "url"),
+    ("harms", "OnlineItem", "handle"),
+    ("harms", "OnlineItem", "description"),
+    ("harms", "OnlineItemRevision", "url"),
+    ("harms", "OnlineItemRevision", "handle"),
+    ("harms", "OnlineItemRevision", "description"),
+    ("harms", "TakedownRequest", "outcome_note"),
+)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("harms", "0003_encrypted_content"),
+    ]
+
+    operations = [
+        migrations.RunPython(
+            encrypt_existing_rows(*CONTENT_COLUMNS), decrypt_existing_rows(*CONTENT_COLUMNS)
+        ),
+    ]
