@@ -14,7 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from cases.models import Case, CaseEvent, CaseReferenceCounter
+from cases.models import Case, CaseEvent, CaseNote, CaseReferenceCounter
 from cases.services import case_create
 from escalation.models import (
     OPEN_STATES,
@@ -22,10 +22,13 @@ from escalation.models import (
     EscalationGroupObjectPermission,
 )
 from escalation.selectors import liaison_queue
+from helpline.crypto import content_decrypt
 from helpline.models import Channel, ContactRecord, ContactType, Hotline
 from reports.figures import report_build
 from reports.report import ALL
+from synthetic import tables
 from synthetic.history import SeedPlan, history_seed
+from synthetic.tables import TableLoader
 
 LOCAL = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime.datetime(2026, 11, 20, 15, 0, tzinfo=LOCAL)
@@ -218,3 +221,60 @@ def test_it_gives_yearly_figures_that_a_recount_of_its_rows_confirms(history, sc
         assert {row[0]: row[1] for row in table.rows[:-1]} == {
             name: per_hotline[name] for name in names.values()
         }
+
+
+class _RecordingCopy:
+    """Stands in for PostgreSQL's COPY: keeps the rows it is given."""
+
+    def __init__(self):
+        self.rows = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error):
+        return False
+
+    def write_row(self, values):
+        self.rows.append(list(values))
+
+
+class _RecordingCursor:
+    """Django's cursor around psycopg's (`.cursor`), whose COPY records."""
+
+    def __init__(self, copy: _RecordingCopy):
+        self.cursor = self
+        self._copy = copy
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error):
+        return False
+
+    def copy(self, statement):
+        return self._copy
+
+
+class _RecordingConnection:
+    def __init__(self, copy: _RecordingCopy):
+        self._copy = copy
+
+    def cursor(self):
+        return _RecordingCursor(self._copy)
+
+
+def test_it_copies_an_encrypted_text_as_ciphertext_and_other_values_as_given(monkeypatch):
+    loader = TableLoader(CaseNote)
+    row = dict.fromkeys(loader.attnames, 7)
+    row["body"] = "Em bị đe doạ tung ảnh"
+    recorded = _RecordingCopy()
+    monkeypatch.setattr(tables, "connection", _RecordingConnection(recorded))
+
+    loader._copy([row])
+
+    (values,) = recorded.rows
+    stored = dict(zip(loader.attnames, values, strict=True))
+    assert stored["body"] != "Em bị đe doạ tung ảnh"
+    assert content_decrypt(stored["body"]) == "Em bị đe doạ tung ảnh"
+    assert stored["case_id"] == 7
