@@ -9,6 +9,8 @@ years. The timing helpers measure in this process: server time, no network.
 """
 
 import atexit
+import base64
+import hashlib
 import os
 import platform
 import shutil
@@ -27,6 +29,12 @@ def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("DEBUG", None)
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
+    # Production settings refuse to start without a content key. A fixed one, for fake data
+    # only: the kept database of BENCH_PG_DIR must still decrypt on the next run.
+    os.environ.setdefault(
+        "CONTENT_ENCRYPTION_KEY",
+        base64.urlsafe_b64encode(hashlib.sha256(b"bench-only-content-key").digest()).decode(),
+    )
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
     if "STATIC_ROOT" not in os.environ:
         static_root = tempfile.mkdtemp(prefix="bench-static-")
