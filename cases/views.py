@@ -1,7 +1,8 @@
+from dataclasses import dataclass
+
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cases import services
 from cases.forms import CaseEditForm, CaseFilterForm, CaseForm, NoteForm, TransitionForm
-from cases.models import CASE_TRANSITIONS, CaseState, can_set_risk
+from cases.models import CASE_TRANSITIONS, Case, CaseState, Category, can_set_risk
 from cases.selectors import case_get_for_user, case_read_audit, cases_visible_to
 from escalation.selectors import escalations_for_case
 from helpline.access import hotline_staff_required
@@ -20,9 +21,64 @@ from helpline.provinces import province_name
 CASES_PER_PAGE = 25
 
 
+@dataclass
+class CasePage:
+    """One page of the case list, newest first, and the cases its links continue from.
+
+    The list pages by keyset, not by number: "older" continues after the last
+    case shown, "newer" before the first. Nothing counts the cases (a COUNT(*)
+    over a province's hundred thousand cases on every view), every page costs
+    the same however deep, and cases opened meanwhile never shift a page.
+    """
+
+    cases: list
+    newer_than: int | None  # the first case shown, when newer ones exist
+    older_than: int | None  # the last case shown, when older ones exist
+
+    @property
+    def is_first(self) -> bool:
+        return self.newer_than is None
+
+
+def _cursor(cases, value: str | None):
+    """The (created_at, id) of the case a page link continues from, if the user may see it."""
+    if not value or not value.isdigit():
+        return None
+    return cases.filter(pk=int(value)).values_list("created_at", "pk").first()
+
+
+def case_page(cases, *, older_than: str | None, newer_than: str | None) -> CasePage:
+    """A page of these cases: the newest, or the ones just older or just newer than a case."""
+    newest_first = ("-created_at", "-pk")
+    after = _cursor(cases, older_than)
+    before = None if after else _cursor(cases, newer_than)
+    if after is not None:
+        created_at, pk = after
+        # (created_at, id) < the cursor's, written so that the index range starts at it.
+        rows = cases.filter(created_at__lte=created_at).exclude(created_at=created_at, pk__gte=pk)
+        shown = list(rows.order_by(*newest_first)[: CASES_PER_PAGE + 1])
+        more_older, more_newer = len(shown) > CASES_PER_PAGE, True
+        shown = shown[:CASES_PER_PAGE]
+    elif before is not None:
+        created_at, pk = before
+        rows = cases.filter(created_at__gte=created_at).exclude(created_at=created_at, pk__lte=pk)
+        shown = list(rows.order_by("created_at", "pk")[: CASES_PER_PAGE + 1])
+        more_newer, more_older = len(shown) > CASES_PER_PAGE, True
+        shown = shown[:CASES_PER_PAGE][::-1]
+    else:
+        shown = list(cases.order_by(*newest_first)[: CASES_PER_PAGE + 1])
+        more_older, more_newer = len(shown) > CASES_PER_PAGE, False
+        shown = shown[:CASES_PER_PAGE]
+    return CasePage(
+        cases=shown,
+        newer_than=shown[0].pk if shown and more_newer else None,
+        older_than=shown[-1].pk if shown and more_older else None,
+    )
+
+
 @hotline_staff_required
 def case_list(request):
-    cases = cases_visible_to(user=request.user).select_related("hotline")
+    cases = cases_visible_to(user=request.user)
     filters = CaseFilterForm(request.GET or None)
     if not request.user.is_central_supervisor:
         # Everyone else sees one hotline, so the filter would only mislead.
@@ -34,16 +90,25 @@ def case_list(request):
         if data["risk"]:
             cases = cases.filter(risk=data["risk"])
         if data["category"]:
-            # A parent category stands for its whole branch.
-            cases = cases.filter(
-                Q(categories=data["category"]) | Q(categories__parent=data["category"])
+            # A parent category stands for its whole branch. A semi-join, not a join:
+            # a case in two categories of the branch is still one row, with no DISTINCT.
+            branch = Category.objects.filter(
+                Q(pk=data["category"].pk) | Q(parent=data["category"])
+            ).values("pk")
+            in_branch = Case.categories.through.objects.filter(
+                case_id=OuterRef("pk"), category_id__in=branch
             )
+            cases = cases.filter(Exists(in_branch))
         if data.get("hotline"):
             cases = cases.filter(hotline=data["hotline"])
-    cases = cases.distinct().prefetch_related("categories")
-    page = Paginator(cases, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page = case_page(
+        cases.select_related("hotline").prefetch_related("categories"),
+        older_than=request.GET.get("older_than"),
+        newer_than=request.GET.get("newer_than"),
+    )
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("older_than", None)
+    query.pop("newer_than", None)
     return render(
         request,
         "cases/case_list.html",

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "retention",
     "inspection",
     "connectors",
+    "synthetic",
 ]
 
 MIDDLEWARE = [

@@ -5,35 +5,17 @@ a million contacts reads a few hundred result rows, not the contacts.
 
 Percentiles (waiting and handling times) are the continuous percentile, the
 value at position p * (n - 1) of the sorted values, interpolated between the two
-values around it:
-
-- on PostgreSQL, `percentile_cont(p) WITHIN GROUP (ORDER BY field)`, computed
-  by the database in one aggregate;
-- elsewhere (SQLite, the embedded default), the database groups the rows by
-  their value (`GROUP BY field`, one row per distinct number of seconds: a few
-  thousand at most) and the percentile is read from that histogram's
-  cumulative counts. It is exact, the same number PostgreSQL gives.
+values around it (PostgreSQL's `percentile_cont`). The database groups the rows
+by their value (`GROUP BY field`, one row per distinct number of seconds: a few
+thousand at most) and the percentile is read from that histogram's cumulative
+counts: exact, and on PostgreSQL faster than `percentile_cont` (a grouped count
+runs in parallel, an ordered-set aggregate sorts every value in one process),
+and the same histogram also draws the waiting-time chart.
 """
 
 import math
 
-from django.db import connections
-from django.db.models import Aggregate, Count, FloatField, QuerySet
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's continuous percentile of one field (an ordered-set aggregate)."""
-
-    function = "PERCENTILE_CONT"
-    name = "PercentileCont"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, *, fraction: float, **extra):
-        if not 0 <= fraction <= 1:
-            raise ValueError(fraction)
-        # A float from code, never from a request: formatting it into the SQL is safe.
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+from django.db.models import Count, QuerySet
 
 
 def count_by(queryset: QuerySet, *fields, **expressions) -> dict:
@@ -42,22 +24,23 @@ def count_by(queryset: QuerySet, *fields, **expressions) -> dict:
     Keys are the value, or a tuple of values when grouping by more than one.
     """
     names = [*fields, *expressions]
-    rows = queryset.values(*fields, **expressions).annotate(_n=Count("pk")).order_by()
+    # COUNT(*), not COUNT(id): an index that holds the grouped columns then answers alone.
+    rows = queryset.values(*fields, **expressions).annotate(_n=Count("*")).order_by()
     if len(names) == 1:
         return {row[names[0]]: row["_n"] for row in rows}
     return {tuple(row[name] for name in names): row["_n"] for row in rows}
 
 
+def histogram(queryset: QuerySet, field: str) -> list[tuple[int, int]]:
+    """(value, how many rows have it) for the rows where the field is set, in value order."""
+    present = queryset.filter(**{f"{field}__isnull": False}).order_by()
+    return list(present.values_list(field).annotate(_n=Count("*")).order_by(field))
+
+
 def percentiles(queryset: QuerySet, field: str, fractions: tuple[float, ...]) -> list[float | None]:
     """The continuous percentiles of a field over the rows where it is set (None if none)."""
-    present = queryset.filter(**{f"{field}__isnull": False}).order_by()
-    if connections[present.db].vendor == "postgresql":
-        row = present.aggregate(
-            **{f"p{i}": PercentileCont(field, fraction=f) for i, f in enumerate(fractions)}
-        )
-        return [row[f"p{i}"] for i in range(len(fractions))]
-    histogram = list(present.values_list(field).annotate(_n=Count("pk")).order_by(field))
-    return [percentile_from_histogram(histogram, fraction) for fraction in fractions]
+    counted = histogram(queryset, field)
+    return [percentile_from_histogram(counted, fraction) for fraction in fractions]
 
 
 def percentile_from_histogram(histogram: list[tuple[int, int]], fraction: float) -> float | None:

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy
 from escalation.models import EscalationState
 from helpline.models import Channel, ContactType, Risk
 from reports import selectors
-from reports.aggregates import count_by
 from reports.report import Chart
 
 PERIOD_KINDS = ("yearly", "quarterly", "monthly", "weekly")
@@ -150,13 +149,19 @@ def escalations_per_agency(escalations, *, now) -> list[tuple[str, dict]]:
     return sorted(named, key=lambda item: (-item[1]["sent"], item[0]))
 
 
-def report_charts(*, weekly_contacts, contacts, escalations, weeks, categories, now) -> list[Chart]:
-    """The four pictures of a report. weekly_contacts feeds the per-week chart (for a
-    weekly report it reaches four weeks back); the others are about the period."""
+def report_charts(
+    *, week_channel_counts, weeks, category_counts, waits, escalations, categories, now
+) -> list[Chart]:
+    """The four pictures of a report, from counts already made.
+
+    week_channel_counts: {(channel, Monday): contacts} (for a weekly report it
+    reaches four weeks back); category_counts: {code: contacts}; waits: the
+    waiting-time histogram [(seconds, contacts)]. The others are about the period.
+    """
     return [
-        _chart_contacts_per_week(weekly_contacts, weeks),
-        chart_top_categories(contacts, categories),
-        chart_wait_distribution(contacts),
+        _chart_contacts_per_week(week_channel_counts, weeks),
+        chart_top_categories(category_counts, categories),
+        chart_wait_distribution(waits),
         _chart_escalations_by_agency(escalations, now=now),
     ]
 
@@ -165,8 +170,7 @@ def week_of_ended_at():
     return TruncWeek("ended_at", tzinfo=timezone.get_current_timezone(), output_field=DateField())
 
 
-def _chart_contacts_per_week(contacts, weeks: list[datetime.date]) -> Chart:
-    counts = count_by(contacts, "channel", week=week_of_ended_at())
+def _chart_contacts_per_week(counts: dict, weeks: list[datetime.date]) -> Chart:
     return Chart(
         key="contacts_per_week",
         title=_("Lượt liên hệ mỗi tuần, theo kênh"),
@@ -179,8 +183,7 @@ def _chart_contacts_per_week(contacts, weeks: list[datetime.date]) -> Chart:
     )
 
 
-def chart_top_categories(contacts, categories) -> Chart:
-    counts = count_by(contacts.filter(categories__isnull=False), "categories__code")
+def chart_top_categories(counts: dict, categories) -> Chart:
     names = category_names(categories)
     top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:TOP_CATEGORIES]
     return Chart(
@@ -199,13 +202,11 @@ def _wait_bucket_index(seconds: int) -> int:
     raise AssertionError("the last bucket has no bound")
 
 
-def chart_wait_distribution(contacts) -> Chart:
-    # Grouped by the number of seconds in the database, then put in buckets here:
+def chart_wait_distribution(waits: list[tuple[int, int]]) -> Chart:
+    # Counted by the number of seconds in the database, then put in buckets here:
     # a few thousand distinct values at most, never one row per contact.
     tally = [0] * len(WAIT_BUCKETS)
-    for seconds, count in count_by(
-        contacts.filter(waited_seconds__isnull=False), "waited_seconds"
-    ).items():
+    for seconds, count in waits:
         tally[_wait_bucket_index(seconds)] += count
     return Chart(
         key="wait_distribution",

@@ -1,12 +1,12 @@
 """The yearly, quarterly and monthly reports: the same figures over any period.
 
-Each table is one grouped count or aggregate over the rows reports/selectors.py
-hands out; the previous period is counted with the same queries for the comparison.
+Each table is read from grouped counts over the rows reports/selectors.py hands
+out; the period's contacts are counted once for all of them
+(reports/figures/contact_counts.py), and the previous period's headline figures
+with their own few queries for the comparison.
 """
 
-from django.db.models import Count, DateField, Q
-from django.db.models.functions import Coalesce, TruncMonth
-from django.utils import timezone
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,7 +14,7 @@ from cases.models import RISK_SCALE, Gender
 from escalation.models import EscalationType, Urgency
 from helpline.models import AgeGroup, Channel, ContactType, Risk, SurveyAnswer
 from reports import selectors
-from reports.aggregates import count_by, percentiles
+from reports.aggregates import count_by, histogram
 from reports.figures.common import (
     ABANDONED,
     ANSWERED,
@@ -31,6 +31,7 @@ from reports.figures.common import (
     report_charts,
     with_total,
 )
+from reports.figures.contact_counts import contact_counts, service_times
 from reports.periods import (
     Period,
     mondays_in,
@@ -57,23 +58,35 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         previous_start=previous.start,
         previous_end=previous.end,
     )
-    now_figures = _headline(scope=scope, period=period)
+    counted = contact_counts(contacts)
+    cases_opened = count_by(selectors.cases_opened_in(scope=scope, period=period), "highest_risk")
+    cases_closed = count_by(selectors.cases_closed_in(scope=scope, period=period), "highest_risk")
+    now_figures = {
+        **counted.headline(),
+        **service_times(counted.waits, counted.handling),
+        "cases_opened": sum(cases_opened.values()),
+        "cases_closed": sum(cases_closed.values()),
+        "escalations": escalations.count(),
+    }
     before_figures = _headline(scope=scope, period=previous)
+    for figures in (now_figures, before_figures):
+        figures["answered_rate"] = rate(figures["answered"], figures["contacts"])
+        figures["abandon_rate"] = rate(figures["abandoned"], figures["contacts"])
     report.tables += [
         _comparison_counts(now_figures, before_figures),
         _comparison_service(now_figures, before_figures),
-        _contacts_by_channel(contacts),
+        _contacts_by_channel(counted),
     ]
     if scope.is_all:
         report.tables.append(_contacts_by_hotline(contacts))
     report.tables += [
-        _contacts_by_month(contacts, period),
-        _contacts_by_type(contacts),
-        _contacts_by_area(contacts, categories),
-        _contacts_online_harms(contacts, categories),
-        _contacts_by_age_group(contacts),
-        _contacts_by_gender(contacts),
-        _cases_by_risk(scope=scope, period=period),
+        _contacts_by_month(counted, period),
+        _contacts_by_type(counted),
+        _contacts_by_area(counted, categories),
+        _contacts_online_harms(counted, categories),
+        _contacts_by_age_group(counted),
+        _contacts_by_gender(counted),
+        _cases_by_risk(cases_opened, cases_closed),
         _escalations_by_agency(escalations, now=now),
         _escalations_by_choice(
             escalations,
@@ -93,10 +106,11 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         _survey_answers(selectors.surveys_in(scope=scope, period=period)),
     ]
     report.charts = report_charts(
-        weekly_contacts=contacts,
-        contacts=contacts,
-        escalations=escalations,
+        week_channel_counts=counted.by_week_and_channel(),
         weeks=mondays_in(period),
+        category_counts=counted.by_category,
+        waits=counted.waits,
+        escalations=escalations,
         categories=categories,
         now=now,
     )
@@ -108,7 +122,7 @@ def _headline(*, scope, period) -> dict:
     """The figures compared with the previous period, counted for one period."""
     contacts = selectors.contacts_in(scope=scope, period=period)
     figures = contacts.aggregate(
-        contacts=Count("pk"),
+        contacts=Count("*"),
         answered=Count("pk", filter=ANSWERED),
         abandoned=Count("pk", filter=ABANDONED),
         in_danger=Count("pk", filter=IN_DANGER),
@@ -116,10 +130,8 @@ def _headline(*, scope, period) -> dict:
     figures["cases_opened"] = selectors.cases_opened_in(scope=scope, period=period).count()
     figures["cases_closed"] = selectors.cases_closed_in(scope=scope, period=period).count()
     figures["escalations"] = selectors.escalations_sent_in(scope=scope, period=period).count()
-    figures["answered_rate"] = rate(figures["answered"], figures["contacts"])
-    figures["abandon_rate"] = rate(figures["abandoned"], figures["contacts"])
-    figures["wait_p50"], figures["wait_p90"] = percentiles(contacts, "waited_seconds", (0.5, 0.9))
-    (figures["handled_p50"],) = percentiles(contacts, "handled_seconds", (0.5,))
+    waits = histogram(contacts, "waited_seconds")
+    figures.update(service_times(waits, histogram(contacts, "handled_seconds")))
     return figures
 
 
@@ -213,8 +225,8 @@ def _count_table(key: str, title: str, label: str, rows: list[list], **extra) ->
     )
 
 
-def _contacts_by_channel(contacts) -> Table:
-    rows = choice_rows(count_by(contacts, "channel"), Channel.choices)
+def _contacts_by_channel(counted) -> Table:
+    rows = choice_rows(counted.by("channel"), Channel.choices)
     return _count_table("contacts_by_channel", _("Lượt liên hệ theo kênh"), _("Kênh"), rows)
 
 
@@ -222,7 +234,7 @@ def _contacts_by_hotline(contacts) -> Table:
     rows_by_hotline = {
         row["hotline_id"]: row
         for row in contacts.values("hotline_id").annotate(
-            contacts=Count("pk"),
+            contacts=Count("*"),
             answered=Count("pk", filter=ANSWERED),
             abandoned=Count("pk", filter=ABANDONED),
         )
@@ -247,16 +259,15 @@ def _contacts_by_hotline(contacts) -> Table:
     )
 
 
-def _contacts_by_month(contacts, period: Period) -> Table:
-    month = TruncMonth("ended_at", tzinfo=timezone.get_current_timezone(), output_field=DateField())
-    counts = count_by(contacts, month=month)
+def _contacts_by_month(counted, period: Period) -> Table:
+    counts = counted.by_month()
     rows = [[first.strftime("%m/%Y"), counts.get(first, 0)] for first in months_in(period)]
     return _count_table("contacts_by_month", _("Lượt liên hệ theo tháng"), _("Tháng"), rows)
 
 
-def _contacts_by_type(contacts) -> Table:
+def _contacts_by_type(counted) -> Table:
     rows = choice_rows(
-        count_by(contacts, "contact_type"),
+        counted.by("contact_type"),
         ContactType.choices,
         blank_label=_("Chưa ghi nhận"),
     )
@@ -269,12 +280,8 @@ def _contacts_by_type(contacts) -> Table:
     )
 
 
-def _contacts_by_area(contacts, categories) -> Table:
-    area = Coalesce("categories__parent__code", "categories__code")
-    counts = {
-        row["area"]: row["n"]
-        for row in contacts.values(area=area).annotate(n=Count("pk", distinct=True)).order_by()
-    }
+def _contacts_by_area(counted, categories) -> Table:
+    counts = counted.by_area
     rows = [
         [category.name, counts.get(category.code, 0)]
         for category in categories
@@ -290,13 +297,8 @@ def _contacts_by_area(contacts, categories) -> Table:
     )
 
 
-def _in_online_harms() -> Q:
-    return Q(categories__code=ONLINE_HARMS) | Q(categories__parent__code=ONLINE_HARMS)
-
-
-def _contacts_online_harms(contacts, categories) -> Table:
-    online = contacts.filter(_in_online_harms())
-    counts = count_by(online, "categories__code")
+def _contacts_online_harms(counted, categories) -> Table:
+    counts = counted.by_category
     rows = [
         [category.name, counts.get(category.code, 0)]
         for category in categories
@@ -304,7 +306,9 @@ def _contacts_online_harms(contacts, categories) -> Table:
     ]
     if counts.get(ONLINE_HARMS):
         rows.insert(0, [_("Tác hại trên mạng, chưa rõ loại"), counts[ONLINE_HARMS]])
-    any_online = online.aggregate(n=Count("pk", distinct=True))["n"]
+    # The online-harm area's row of the table by area: each contact once, whatever
+    # number of online harms it has.
+    any_online = counted.by_area.get(ONLINE_HARMS, 0)
     rows.append([_("Lượt liên hệ có ít nhất một tác hại trên mạng"), any_online])
     return Table(
         key="contacts_online_harms",
@@ -315,9 +319,9 @@ def _contacts_online_harms(contacts, categories) -> Table:
     )
 
 
-def _contacts_by_age_group(contacts) -> Table:
+def _contacts_by_age_group(counted) -> Table:
     rows = choice_rows(
-        count_by(contacts, "age_group"),
+        counted.by("age_group"),
         AgeGroup.choices,
         blank_label=_("Không rõ"),
     )
@@ -326,16 +330,14 @@ def _contacts_by_age_group(contacts) -> Table:
     )
 
 
-def _contacts_by_gender(contacts) -> Table:
-    rows = choice_rows(count_by(contacts, "gender"), Gender.choices, unknown_into=Gender.UNKNOWN)
+def _contacts_by_gender(counted) -> Table:
+    rows = choice_rows(counted.by("gender"), Gender.choices, unknown_into=Gender.UNKNOWN)
     return _count_table(
         "contacts_by_gender", _("Lượt liên hệ theo giới tính"), _("Giới tính"), rows
     )
 
 
-def _cases_by_risk(*, scope, period) -> Table:
-    opened = count_by(selectors.cases_opened_in(scope=scope, period=period), "highest_risk")
-    closed = count_by(selectors.cases_closed_in(scope=scope, period=period), "highest_risk")
+def _cases_by_risk(opened: dict, closed: dict) -> Table:
     rows = [
         [str(Risk(risk).label), opened.get(risk, 0), closed.get(risk, 0)]
         for risk in reversed(RISK_SCALE)

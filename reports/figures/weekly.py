@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from escalation.models import EscalationState
 from reports import selectors
-from reports.aggregates import count_by
+from reports.aggregates import count_by, histogram
 from reports.figures.common import (
     AGENCY_WAITING,
     IN_DANGER,
@@ -77,10 +77,11 @@ def weekly_report(*, scope, period: Period, now) -> Report:
         report.tables.append(_weekly_unusual_provinces(history_contacts, weeks))
     report.tables.append(_weekly_overdue(scope=scope, now=now))
     report.charts = report_charts(
-        weekly_contacts=history_contacts,
-        contacts=contacts,
-        escalations=selectors.escalations_sent_in(scope=scope, period=period),
+        week_channel_counts=count_by(history_contacts, "channel", week=week_of_ended_at()),
         weeks=weeks,
+        category_counts=count_by(contacts.filter(categories__isnull=False), "categories__code"),
+        waits=histogram(contacts, "waited_seconds"),
+        escalations=selectors.escalations_sent_in(scope=scope, period=period),
         categories=categories,
         now=now,
     )

@@ -2,7 +2,12 @@
 
 import pytest
 
-from cases.audit import AuditDetailError, case_event_record, case_events_record
+from cases.audit import (
+    AuditDetailError,
+    case_event_fields,
+    case_event_record,
+    case_events_record,
+)
 from cases.models import CaseEvent
 
 
@@ -47,6 +52,15 @@ def test_it_refuses_free_text_and_writes_nothing(op_hanoi, make_case, detail):
     with pytest.raises(AuditDetailError):
         case_events_record(
             case=case, actor=op_hanoi, action=CaseEvent.Action.VIEWED, details=[{}, detail]
+        )
+    # The bulk loader of synthetic history is held to the same rules.
+    with pytest.raises(AuditDetailError):
+        case_event_fields(
+            case_id=case.pk,
+            actor_id=op_hanoi.pk,
+            action=CaseEvent.Action.UPDATED,
+            at=case.created_at,
+            **detail,
         )
     assert CaseEvent.objects.count() == before
 

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases.models import CaseState
@@ -77,22 +79,76 @@ def test_it_shows_an_unknown_filter_value_as_an_error(client, hanoi_cases, op_ha
     assert response.context["filters"].errors["risk"]
 
 
+def link(response, name: str) -> str | None:
+    """The case id a pager link continues from ("older_than" or "newer_than"), if shown."""
+    found = re.search(rf'href="\?([^"]*?){name}=(\d+)"', response.content.decode())
+    return found.group(2) if found else None
+
+
 @pytest.mark.django_db
-def test_it_paginates_the_list_and_keeps_the_filters_across_pages(client, make_case, op_hanoi):
+def test_it_pages_the_list_by_the_last_case_shown_and_keeps_the_filters(
+    client, make_case, op_hanoi
+):
     for _ in range(CASES_PER_PAGE + 3):
         make_case(by=op_hanoi, risk="medium")
     make_case(by=op_hanoi, risk="low")
     staff_login(client, op_hanoi)
     first = client.get(reverse("cases:list"), {"risk": "medium"})
     assert len(references(first)) == CASES_PER_PAGE
-    assert "risk=medium&amp;page=2" in first.content.decode()
-    second = client.get(reverse("cases:list"), {"risk": "medium", "page": 2})
+    older = link(first, "older_than")
+    assert f"risk=medium&amp;older_than={older}" in first.content.decode()
+    assert link(first, "newer_than") is None
+
+    second = client.get(reverse("cases:list"), {"risk": "medium", "older_than": older})
     assert len(references(second)) == 3
     assert not references(first) & references(second)
-    # A page number past the end shows the last page rather than an error.
-    assert references(client.get(reverse("cases:list"), {"risk": "medium", "page": 99})) == (
-        references(second)
-    )
+    assert link(second, "older_than") is None
+    # Back to the newer page from the first case shown on the older one.
+    newer = link(second, "newer_than")
+    back = client.get(reverse("cases:list"), {"risk": "medium", "newer_than": newer})
+    assert references(back) == references(first)
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_page_where_it_was_when_new_cases_arrive(client, make_case, op_hanoi):
+    for _ in range(CASES_PER_PAGE + 3):
+        make_case(by=op_hanoi)
+    staff_login(client, op_hanoi)
+    first = client.get(reverse("cases:list"))
+    older = link(first, "older_than")
+    make_case(by=op_hanoi)
+    make_case(by=op_hanoi)
+    second = client.get(reverse("cases:list"), {"older_than": older})
+    # Numbered pages would have shifted by two; the page after the last case shown did not.
+    assert len(references(second)) == 3
+    assert not references(first) & references(second)
+
+
+@pytest.mark.django_db
+def test_it_counts_no_cases_to_show_a_page(client, make_case, op_hanoi):
+    for _ in range(CASES_PER_PAGE + 1):
+        make_case(by=op_hanoi)
+    staff_login(client, op_hanoi)
+    older = link(client.get(reverse("cases:list")), "older_than")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("cases:list"), {"older_than": older, "category": "online"})
+    statements = " ".join(query["sql"].upper() for query in queries.captured_queries)
+    assert "COUNT(" not in statements
+    assert "DISTINCT" not in statements
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cursor", ["other_hotline", "missing", "not-a-number"])
+def test_it_shows_the_newest_cases_for_a_page_link_it_cannot_follow(
+    client, make_case, op_hanoi, op_hue, cursor
+):
+    mine = [make_case(by=op_hanoi) for _ in range(3)]
+    theirs = make_case(by=op_hue)
+    value = {"other_hotline": theirs.pk, "missing": theirs.pk + 1000, "not-a-number": "1;2"}
+    staff_login(client, op_hanoi)
+    response = client.get(reverse("cases:list"), {"older_than": value[cursor]})
+    # Another hotline's case gives away nothing: the same first page as a bogus link.
+    assert references(response) == {case.reference for case in mine}
 
 
 @pytest.mark.django_db
