@@ -240,6 +240,9 @@ async def drive_chat(config: dict) -> dict:
     acked: dict[str, set[int]] = {}  # conversation -> seqs acked to the young person
     received: dict[str, list[int]] = {}  # conversation -> seqs the operator got
     latencies: list[float] = []
+    # p99 per 10 s of the window, by intended send time: a tail left by the setup
+    # shows in the first slice, a steady cost in every one.
+    slices: dict[int, list[float]] = {}
     ack_latencies: list[float] = []
     sent_at: dict[str, float] = {}
     window = {"start": None, "end": None, "count": 0, "phase": "warmup"}
@@ -278,6 +281,9 @@ async def drive_chat(config: dict) -> dict:
                         started = intended.get(frame["body"])
                         if window["phase"] == "measure" and started is not None:
                             latencies.append(now - started)
+                            slices.setdefault(int((started - window["start"]) // 10), []).append(
+                                now - started
+                            )
                             window["count"] += 1
                         elif window["phase"] == "saturation":
                             window["count"] += 1
@@ -377,9 +383,10 @@ async def drive_chat(config: dict) -> dict:
         ) from None
     setup_seconds = time.time() - connect_started
     await asyncio.sleep(period)  # warm-up: every youth has sent once
+    measure_start = time.time()
+    window["start"] = measure_start
     window["phase"] = "measure"
     window["count"] = 0
-    measure_start = time.time()
     await asyncio.sleep(duration)
     window["phase"] = "drain"
     measured = window["count"]
@@ -409,6 +416,9 @@ async def drive_chat(config: dict) -> dict:
         "p50_ms": percentile(latencies, 0.50) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms_by_10s": [
+            round(percentile(slices[index], 0.99) * 1000, 1) for index in sorted(slices)
+        ],
         "ack_p50_ms": percentile(ack_latencies, 0.50) * 1000,
         "ack_p99_ms": percentile(ack_latencies, 0.99) * 1000,
         "lost": lost,
@@ -562,6 +572,7 @@ def main() -> None:
         f"server RSS {chat['rss_mib']:.0f} MiB (peak {chat['peak_rss_mib']:.0f} MiB), "
         f"all {args.youths} chats accepted in {chat['setup_seconds']} s"
     )
+    print(f"chat p99 by 10 s of the window (ms): {chat['p99_ms_by_10s']}")
     print(
         f"echo: delivered {echo['delivered_per_second']:.1f} msg/s, "
         f"p50 {echo['p50_ms']:.1f} ms, p99 {echo['p99_ms']:.1f} ms, "
