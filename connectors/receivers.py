@@ -1,16 +1,18 @@
-"""The connectors' answer to the chat backend's signal: an operator's reply leaves by its platform.
+"""The connectors' answers to the chat backend's signals.
 
-The signal is sent after the message committed with its seq, so the reply is
-recorded and sent only once it exists.
+An operator's reply leaves by its platform: the signal is sent after the
+message committed with its seq, so the reply is recorded and sent only once it
+exists. A console reading a history learns how each reply went.
 """
 
 import logging
 
 from django.dispatch import receiver
 
+from connectors.delivery import reply_deliveries
 from connectors.models import DeliveryStatus, Platform
 from connectors.outbound import dispatch, operator_reply_prepare
-from helpline.signals import operator_message_posted
+from helpline.signals import history_delivery_requested, operator_message_posted
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +29,8 @@ def send_operator_reply(sender, message, **kwargs) -> None:
         return
     if reply is not None and reply.status == DeliveryStatus.PENDING:
         dispatch(reply.pk)
+
+
+@receiver(history_delivery_requested, dispatch_uid="connectors.reply_deliveries")
+def reply_deliveries_in_history(sender, conversation, messages, user, **kwargs) -> dict:
+    return reply_deliveries(conversation=conversation, messages=messages, user=user)
