@@ -61,12 +61,14 @@ def _queue(reply: PlatformMessage) -> None:
     transaction.on_commit(lambda: dispatch(reply_id))
 
 
-def notice_enqueue(*, thread, notice: str, at: datetime.datetime) -> PlatformMessage:
+def notice_enqueue(
+    *, thread, notice: str, at: datetime.datetime, reason: str = ""
+) -> PlatformMessage:
     """Say one of the helpline's own messages in the conversation, where the operator sees it."""
     message, _created = conversations.message_post(
         conversation_id=thread.conversation_id,
         sender=Sender.SYSTEM,
-        body=notice_text(notice),
+        body=notice_text(notice, reason=reason),
         at=at,
     )
     reply = PlatformMessage.objects.create(

@@ -77,6 +77,15 @@ def replies_since_inbound(*, thread: PlatformThread) -> int:
     ).count()
 
 
+def notice_sent_in(*, conversation_id, notice: str) -> bool:
+    """Whether the helpline already said this notice in the conversation."""
+    return PlatformMessage.objects.filter(
+        conversation_id=conversation_id,
+        direction=PlatformMessage.Direction.OUTBOUND,
+        notice=notice,
+    ).exists()
+
+
 def replies_of_messages(*, message_ids: list) -> list[PlatformMessage]:
     """The platform replies that carried these chat messages, with what their state needs.
 
