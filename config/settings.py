@@ -6,6 +6,7 @@ raises ImproperlyConfigured naming the variable.
 """
 
 import datetime
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -450,6 +451,27 @@ CONNECTOR_RETRY_BASE_SECONDS = env_int("CONNECTOR_RETRY_BASE_SECONDS", 15, minim
 CONNECTOR_PROVINCE_ANSWER_SECONDS = env_int("CONNECTOR_PROVINCE_ANSWER_SECONDS", 120, minimum=10)
 # Replies leave from a small pool of threads, so no socket waits on a platform's API.
 CONNECTOR_SEND_IN_BACKGROUND = env_bool("CONNECTOR_SEND_IN_BACKGROUND", True)
+
+
+# An image a young person sends on Zalo or Messenger is fetched from the platform's CDN by the
+# URL in the webhook: over https only, from these hosts only, never through a redirect to
+# another host, at most EVIDENCE_IMAGE_MAX_BYTES, within CONNECTOR_MEDIA_TIMEOUT_SECONDS in all.
+# An entry is a host ("cdn.example.vn") or a leading dot for every host under a domain
+# (".zadn.vn"), with ":port" only for a port other than 443. The defaults are Zalo's and
+# Facebook's CDNs (docs/operations.md, section 10).
+def _media_hosts(name: str, default: list[str]) -> list[str]:
+    hosts = [host.lower() for host in env_list(name, default)]
+    for host in hosts:
+        # No scheme, path, wildcard or user info: a host (or .domain), and a port at most.
+        if not re.fullmatch(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*(:[0-9]{1,5})?", host):
+            raise ImproperlyConfigured(f"{name}: {host!r} is not a host name (with a port)")
+    return hosts
+
+
+CONNECTOR_MEDIA_HOSTS = _media_hosts(
+    "CONNECTOR_MEDIA_HOSTS", [".zadn.vn", ".zdn.vn", ".fbcdn.net", ".fbsbx.com"]
+)
+CONNECTOR_MEDIA_TIMEOUT_SECONDS = env_int("CONNECTOR_MEDIA_TIMEOUT_SECONDS", 10, minimum=1)
 if (ZALO_OA_SECRET_KEY or MESSENGER_APP_SECRET) and not CONNECTOR_ENCRYPTION_KEY:
     # Platform user ids would otherwise have nowhere safe to go; refuse to start.
     raise ImproperlyConfigured(

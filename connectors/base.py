@@ -8,7 +8,8 @@ differs between platforms, and the rest is shared:
 - `signature_valid(request)`: checks the webhook's signature over the raw body
   (and whatever else the platform signs);
 - `inbound_events(data, at=...)`: turns a verified webhook body into
-  `InboundEvent`s, ignoring what is not a young person's message;
+  `InboundEvent`s, ignoring what is not a young person's message, with the
+  URLs of the images it carries;
 - `reply_window(thread=..., at=..., replies_since_inbound=...)`: whether the
   platform's rules allow a reply now, and if not why, and which message tag
   (if any) policy still allows;
@@ -43,8 +44,11 @@ class InboundEvent:
     message_id: str  # the platform's id of this message (unique per account)
     at: datetime.datetime
     text: str = ""
-    # "" for text; otherwise what was sent instead ("image", "sticker", "file"...).
+    # What else was sent that the helpline does not keep ("sticker", "file", "audio"...), or "".
     attachment: str = ""
+    # The platform's URLs of the images sent with the message ("" for one without a URL):
+    # fetched and kept like a screenshot from the web chat (connectors/media.py, harms).
+    image_urls: tuple[str, ...] = ()
     # A quick reply or button the young person pressed: its payload.
     choice: str = ""
 

@@ -7,8 +7,10 @@ asks for the province: the young person's messages are held until they answer
 (or CONNECTOR_PROVINCE_ANSWER_SECONDS pass, and central takes them), so the
 conversation starts in the right hotline's queue with everything they wrote.
 
-This runs inside the webhook and never calls a platform: what the helpline
-says back leaves through connectors/outbound.py after the commit.
+This runs inside the webhook. Images are fetched from the platform's CDN
+first, outside the transaction (connectors/images.py); nothing else here
+calls a platform: what the helpline says back leaves through
+connectors/outbound.py after the commit.
 """
 
 import datetime
@@ -22,6 +24,15 @@ from django.utils.translation import gettext_noop
 from connectors import outbound
 from connectors.base import InboundEvent, platform_client_id
 from connectors.crypto import platform_user_hash, secret_decrypt, secret_encrypt
+from connectors.images import (
+    image_marker,
+    image_notices_enqueue,
+    images_fetch,
+    images_held,
+    images_hold,
+    images_post,
+    images_stage,
+)
 from connectors.models import (
     DeliveryStatus,
     Notice,
@@ -38,12 +49,13 @@ from connectors.selectors import (
     inbound_for,
     thread_open_for_contact,
 )
+from harms.services import FilesWritten
 from helpline import conversations
 from helpline.models import Sender
 
 # Marked here so makemessages finds them; translated when the message is stored.
 ATTACHMENT_LABELS = {
-    "image": gettext_noop("Hình ảnh"),
+    "gif": gettext_noop("Ảnh động"),
     "sticker": gettext_noop("Nhãn dán"),
     "file": gettext_noop("Tệp"),
     "audio": gettext_noop("Tin nhắn thoại"),
@@ -52,8 +64,9 @@ ATTACHMENT_LABELS = {
     "location": gettext_noop("Vị trí"),
     "business_card": gettext_noop("Danh thiếp"),
 }
-# Kinds the young person may have meant as evidence: they are told it did not arrive.
-REFUSED_KINDS = {"image", "file", "audio", "video"}
+# Kinds the young person may have meant as evidence: they are told it did not arrive (images
+# are kept: connectors/images.py).
+REFUSED_KINDS = {"gif", "file", "audio", "video"}
 
 
 def platform_contact_get_or_create(*, account: PlatformAccount, user_id: str) -> PlatformContact:
@@ -75,9 +88,10 @@ def platform_contact_get_or_create(*, account: PlatformAccount, user_id: str) ->
 
 
 def _body(event: InboundEvent) -> str:
+    """What the young person wrote, noting what is not kept; "" for images alone."""
     text = (event.text or "").strip()
     if not event.attachment:
-        return text or "…"
+        return text or ("" if event.image_urls else "…")
     label = _(ATTACHMENT_LABELS.get(event.attachment, gettext_noop("Tệp")))
     note = _("[%(kind)s: không hiển thị được ở đây]") % {"kind": label}
     return f"{text}\n{note}" if text else note
@@ -96,7 +110,28 @@ def _post(thread: PlatformThread, *, account, body: str, message_id: str, at):
     return message
 
 
-def _inbound_record(*, account, contact, event, thread=None, message=None, status=None):
+def _post_all(thread, *, account, contact, body: str, images: list[dict], message_id, at):
+    """Post a platform message's words, then its images; (first chat message, refusals).
+
+    A message of images none of which was kept, with no words, still shows as the
+    young person's message, so the operator knows something was sent.
+    """
+    first = (
+        _post(thread, account=account, body=body, message_id=message_id, at=at) if body else None
+    )
+    posted, refusals = images_post(
+        thread, account=account, contact=contact, message_id=message_id, items=images, at=at
+    )
+    first = first or posted
+    if first is None:
+        first = _post(thread, account=account, body=image_marker(), message_id=message_id, at=at)
+    return first, refusals
+
+
+def _inbound_record(
+    *, account, contact, event, thread=None, message=None, status=None, held_images=()
+):
+    held = thread is None
     return PlatformMessage.objects.create(
         account=account,
         contact=contact,
@@ -104,7 +139,10 @@ def _inbound_record(*, account, contact, event, thread=None, message=None, statu
         direction=PlatformMessage.Direction.INBOUND,
         conversation=thread.conversation if thread else None,
         message=message,
-        held_body_encrypted="" if thread else secret_encrypt(_body(event)),
+        held_body_encrypted=secret_encrypt(_body(event)) if held else "",
+        held_images_encrypted=secret_encrypt(images_hold(held_images))
+        if held and held_images
+        else "",
         status=status or DeliveryStatus.RECEIVED,
         created_at=event.at,
     )
@@ -131,31 +169,56 @@ def _thread_start(*, account, contact, province_code: str, at) -> PlatformThread
 def _route_held(*, account, contact, province_code: str, at) -> PlatformThread:
     """Start the conversation the held messages were waiting for, and post them in order."""
     thread = _thread_start(account=account, contact=contact, province_code=province_code, at=at)
+    refusals, had_images = [], False
     for held in held_messages(contact=contact):
-        held.message = _post(
+        images = images_held(
+            secret_decrypt(held.held_images_encrypted) if held.held_images_encrypted else ""
+        )
+        had_images = had_images or bool(images)
+        held.message, refused = _post_all(
             thread,
             account=account,
+            contact=contact,
             body=secret_decrypt(held.held_body_encrypted),
+            images=images,
             message_id=held.external_id,
             at=held.created_at,
         )
+        refusals += refused
         held.conversation = thread.conversation
-        held.held_body_encrypted = ""
+        held.held_body_encrypted = held.held_images_encrypted = ""
         held.status = DeliveryStatus.RECEIVED
         held.save(
-            update_fields=["message", "conversation", "held_body_encrypted", "status", "updated_at"]
+            update_fields=[
+                "message",
+                "conversation",
+                "held_body_encrypted",
+                "held_images_encrypted",
+                "status",
+                "updated_at",
+            ]
         )
         _seen(thread, message_id=held.external_id, at=held.created_at)
     contact.province_asked_at = None
     contact.save(update_fields=["province_asked_at"])
     outbound.notice_enqueue(thread=thread, notice=Notice.RECEIVED, at=at)
+    if had_images:
+        image_notices_enqueue(thread, refusals=refusals, at=at)
     return thread
 
 
-def _receive_in(thread: PlatformThread, *, account, contact, event, new=False) -> PlatformMessage:
+def _receive_in(
+    thread: PlatformThread, *, account, contact, event, images, written, new=False
+) -> PlatformMessage:
     """Post the message; a new conversation's young person is told they were heard."""
-    message = _post(
-        thread, account=account, body=_body(event), message_id=event.message_id, at=event.at
+    message, refusals = _post_all(
+        thread,
+        account=account,
+        contact=contact,
+        body=_body(event),
+        images=images_stage(images, written=written),
+        message_id=event.message_id,
+        at=event.at,
     )
     _seen(thread, message_id=event.message_id, at=event.at)
     record = _inbound_record(
@@ -164,11 +227,13 @@ def _receive_in(thread: PlatformThread, *, account, contact, event, new=False) -
     if new:
         outbound.notice_enqueue(thread=thread, notice=Notice.RECEIVED, at=event.at)
     if event.attachment in REFUSED_KINDS:
-        outbound.notice_enqueue(thread=thread, notice=Notice.IMAGE_REFUSED, at=event.at)
+        outbound.notice_enqueue(thread=thread, notice=Notice.ATTACHMENT_REFUSED, at=event.at)
+    if images:
+        image_notices_enqueue(thread, refusals=refusals, at=event.at)
     return record
 
 
-def _receive_national(*, account, contact, event) -> PlatformMessage:
+def _receive_national(*, account, contact, event, images, written) -> PlatformMessage:
     """No hotline on the account: ask the province, hold what comes until it is answered.
 
     Whatever is not an answer is held too (a young person often writes several
@@ -176,11 +241,16 @@ def _receive_national(*, account, contact, event) -> PlatformMessage:
     central once the question has waited CONNECTOR_PROVINCE_ANSWER_SECONDS.
     """
     code = None
-    if contact.province_asked_at is not None:
+    if contact.province_asked_at is not None and not images:
         code = province_from_answer(text=event.text, choice=event.choice)
     if code is None:
+        # Images are kept on disk at once, and join the conversation with the words.
         record = _inbound_record(
-            account=account, contact=contact, event=event, status=DeliveryStatus.HELD
+            account=account,
+            contact=contact,
+            event=event,
+            status=DeliveryStatus.HELD,
+            held_images=images_stage(images, written=written),
         )
         if contact.province_asked_at is None:
             contact.province_asked_at = event.at
@@ -195,14 +265,24 @@ def _receive_national(*, account, contact, event) -> PlatformMessage:
     return _inbound_record(account=account, contact=contact, event=event, thread=thread)
 
 
-@transaction.atomic
 def platform_message_receive(
     *, account: PlatformAccount, event: InboundEvent
 ) -> tuple[PlatformMessage, bool]:
-    """Store a young person's message once; return (record, created)."""
+    """Store a young person's message once; return (record, created).
+
+    A repeated delivery finds the first one and fetches nothing. The images are
+    fetched before the transaction, and their files erased if it fails.
+    """
     existing = inbound_for(account=account, external_id=event.message_id)
     if existing is not None:
         return existing, False
+    images = images_fetch(event)
+    with FilesWritten() as written:
+        return _receive(account=account, event=event, images=images, written=written)
+
+
+@transaction.atomic
+def _receive(*, account, event, images, written) -> tuple[PlatformMessage, bool]:
     contact = platform_contact_get_or_create(account=account, user_id=event.user_id)
     # One lock per person: two messages arriving together must not open two conversations.
     contact = PlatformContact.objects.select_for_update().get(pk=contact.pk)
@@ -212,15 +292,37 @@ def platform_message_receive(
     thread = thread_open_for_contact(contact=contact)
     if thread is not None:
         try:
-            with transaction.atomic():
-                return _receive_in(thread, account=account, contact=contact, event=event), True
+            # The files of an attempt that is rolled back go with it.
+            with FilesWritten() as attempt, transaction.atomic():
+                record = _receive_in(
+                    thread,
+                    account=account,
+                    contact=contact,
+                    event=event,
+                    images=images,
+                    written=attempt,
+                )
+            written.ids.extend(attempt.ids)
+            return record, True
         except conversations.ConversationClosed:
             # The operator ended it between the lookup and now: the message opens a new one.
             pass
     if account.hotline_id is None:
-        return _receive_national(account=account, contact=contact, event=event), True
+        record = _receive_national(
+            account=account, contact=contact, event=event, images=images, written=written
+        )
+        return record, True
     thread = _thread_start(account=account, contact=contact, province_code="", at=event.at)
-    return _receive_in(thread, account=account, contact=contact, event=event, new=True), True
+    record = _receive_in(
+        thread,
+        account=account,
+        contact=contact,
+        event=event,
+        images=images,
+        written=written,
+        new=True,
+    )
+    return record, True
 
 
 def province_questions_expire(*, at: datetime.datetime | None = None) -> int:

@@ -78,10 +78,7 @@ def _event(entry_id: str, item: dict, *, at: datetime.datetime) -> InboundEvent 
         if message.get("is_echo") or not message.get("mid"):
             return None
         quick = message.get("quick_reply") if isinstance(message.get("quick_reply"), dict) else {}
-        attachments = (
-            message.get("attachments") if isinstance(message.get("attachments"), list) else []
-        )
-        kinds = [a.get("type") for a in attachments if isinstance(a, dict)]
+        image_urls, others = _attachments(message)
         text = message.get("text") if isinstance(message.get("text"), str) else ""
         return InboundEvent(
             account_id=entry_id,
@@ -89,7 +86,8 @@ def _event(entry_id: str, item: dict, *, at: datetime.datetime) -> InboundEvent 
             message_id=str(message["mid"]),
             at=at,
             text=text,
-            attachment="" if text or not kinds else str(kinds[0] or "file"),
+            attachment="" if text or not others else others[0],
+            image_urls=image_urls,
             choice=str(quick.get("payload") or ""),
         )
     postback = item.get("postback")
@@ -106,6 +104,29 @@ def _event(entry_id: str, item: dict, *, at: datetime.datetime) -> InboundEvent 
             choice=str(postback.get("payload") or ""),
         )
     return None
+
+
+def _attachments(message: dict) -> tuple[tuple[str, ...], list[str]]:
+    """(the URL of each image, the kinds of the other attachments) of a message.
+
+    A sticker (the thumbs-up too) comes as an "image" with a sticker_id: it is
+    a sticker, not a picture the young person took.
+    """
+    attachments = message.get("attachments")
+    urls, others = [], []
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if not isinstance(attachment, dict):
+            continue
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        kind = str(attachment.get("type") or "file")
+        if kind == "image" and payload.get("sticker_id"):
+            others.append("sticker")
+        elif kind == "image":
+            url = payload.get("url")
+            urls.append(url if isinstance(url, str) else "")
+        else:
+            others.append(kind)
+    return tuple(urls), others
 
 
 def inbound_events(data: dict, *, at: datetime.datetime) -> list[InboundEvent]:

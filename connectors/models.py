@@ -133,7 +133,13 @@ class Notice(models.TextChoices):
 
     RECEIVED = "received", _("Đã nhận tin nhắn")
     PROVINCE_QUESTION = "province_question", _("Hỏi tỉnh/thành")
-    IMAGE_REFUSED = "image_refused", _("Chưa nhận hình ảnh")
+    # A file, a voice message, a video or an animation: not kept on these channels.
+    ATTACHMENT_REFUSED = "attachment_refused", _("Chưa nhận tệp đính kèm")
+    # An image that was not kept (too large, not an image, not fetched...), and why.
+    IMAGE_NOT_KEPT = "image_not_kept", _("Chưa nhận được ảnh")
+    # After the first image of a conversation: the web chat's warning, which came too late to
+    # show before it was sent.
+    IMAGE_WARNING = "image_warning", _("Nhắc về ảnh khoả thân")
 
 
 class PlatformMessage(models.Model):
@@ -166,6 +172,9 @@ class PlatformMessage(models.Model):
     # A held message's text, encrypted like the platform ids, until it joins its conversation
     # (then emptied): a young person's words are never plain text at rest.
     held_body_encrypted = models.TextField(blank=True, editable=False)
+    # A held message's images, likewise: encrypted JSON naming the images already kept
+    # encrypted on disk (harms.screenshots.StagedScreenshot) and why the others were not.
+    held_images_encrypted = models.TextField(blank=True, editable=False)
     notice = models.CharField(max_length=20, choices=Notice.choices, blank=True)
     status = models.CharField(max_length=15, choices=DeliveryStatus.choices)
     # Messenger: the message tag a reply outside the 24-hour window goes out with.

@@ -28,9 +28,23 @@ def _short_name(name_vi: str) -> str:
     return lowered
 
 
-def notice_text(notice: str) -> str:
-    """The text of one of the helpline's own messages, in Vietnamese."""
+def notice_text(notice: str, *, reason: str = "") -> str:
+    """The text of one of the helpline's own messages, in Vietnamese.
+
+    reason: for IMAGE_NOT_KEPT, the code of why (harms.screenshots' refusal
+    codes, or fetch_failed).
+    """
     with translation.override("vi"):
+        if notice == Notice.IMAGE_NOT_KEPT:
+            return _image_not_kept(reason)
+        if notice == Notice.IMAGE_WARNING:
+            # The web chat's own words before an upload (helpline/pages.py), sent after the
+            # first image because a platform gives no moment before it.
+            return _(
+                "Đừng gửi ảnh khoả thân, của bạn hay của ai khác. Hãy kể bằng lời: chúng tôi sẽ "
+                "giúp bạn báo cáo để gỡ ảnh. Ảnh chụp màn hình tin nhắn đe doạ, tài khoản giả hay "
+                "bài đăng thì được."
+            )
         if notice == Notice.RECEIVED:
             return _(
                 "Tổng đài hỗ trợ thanh thiếu nhi đã nhận tin nhắn của bạn. Một tư vấn viên sẽ "
@@ -38,15 +52,11 @@ def notice_text(notice: str) -> str:
                 "hiểm ngay lúc này, hãy gọi 113 (Công an) hoặc 111 (Tổng đài quốc gia bảo vệ "
                 "trẻ em, miễn phí)."
             )
-        if notice == Notice.IMAGE_REFUSED:
-            text = _(
-                "Tổng đài chưa xem được hình ảnh, tệp hay âm thanh gửi qua kênh này. Bạn hãy kể "
-                "bằng lời nhé. Nếu cần gửi ảnh chụp màn hình, bạn có thể dùng trang trò chuyện "
-                "trên web của tổng đài."
+        if notice == Notice.ATTACHMENT_REFUSED:
+            return _(
+                "Tổng đài chưa xem được tệp, tin nhắn thoại, video hay ảnh động gửi qua kênh "
+                "này. Bạn hãy kể bằng lời nhé. Ảnh chụp màn hình thì bạn gửi được ngay tại đây."
             )
-            if settings.PUBLIC_BASE_URL:
-                text += " " + settings.PUBLIC_BASE_URL.rstrip("/") + "/chat/"
-            return text
         if notice == Notice.PROVINCE_QUESTION:
             lines = [
                 _(
@@ -58,6 +68,26 @@ def notice_text(notice: str) -> str:
             lines += [f"{p.code} {_short_name(p.name_vi)}" for p in all_provinces()]
             return "\n".join(lines)
     raise LookupError(notice)
+
+
+def _image_not_kept(reason: str) -> str:
+    """Why an image did not reach the helpline, and what the young person can do."""
+    if reason == "too_large":
+        megabytes = f"{settings.EVIDENCE_IMAGE_MAX_BYTES / (1024 * 1024):g}"
+        why = _("Ảnh quá lớn: tối đa %(mb)s MB. Bạn hãy chụp lại màn hình rồi gửi.") % {
+            "mb": megabytes
+        }
+    elif reason in ("unsupported_type", "malformed", "empty"):
+        why = _(
+            "Tổng đài chỉ nhận ảnh JPEG, PNG hoặc WebP đọc được. Bạn hãy chụp lại màn hình rồi gửi."
+        )
+    elif reason == "too_many_uploads":
+        why = _("Bạn đã gửi nhiều ảnh trong một giờ qua. Hãy thử lại sau, hoặc kể bằng lời.")
+    elif reason == "unavailable":
+        why = _("Tổng đài hiện chưa nhận được ảnh. Bạn hãy kể bằng lời nhé.")
+    else:
+        why = _("Tổng đài không tải được ảnh từ ứng dụng. Bạn hãy gửi lại ảnh, hoặc kể bằng lời.")
+    return _("Tổng đài chưa nhận được ảnh bạn vừa gửi.") + " " + why
 
 
 def province_choices() -> list[tuple[str, str]]:

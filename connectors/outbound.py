@@ -23,12 +23,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connectors import messenger
 from connectors.base import Outcome, SendResult, adapter
+from connectors.delivery import (
+    RETRYING,
+    failed_notice,
+    reply_status_push,
+    reply_window_push,
+    retry_notice,
+)
 from connectors.models import DeliveryStatus, Notice, Platform, PlatformMessage
 from connectors.notices import notice_text, province_choices
 from connectors.selectors import (
@@ -39,77 +45,12 @@ from connectors.selectors import (
     thread_for_conversation,
 )
 from helpline import conversations
-from helpline.broadcast import broadcast_on_commit
-from helpline.groups import staff_group
 from helpline.models import ConversationState, Sender
 
 logger = logging.getLogger(__name__)
 
 STALE_SENDING = datetime.timedelta(minutes=5)
 _executor: ThreadPoolExecutor | None = None
-
-
-# ---------------------------------------------------------------- what the console is told
-
-
-def _window_notice(reply: PlatformMessage, code: str, *, tag: str) -> str:
-    seq = reply.message.seq
-    if code == "zalo_reply_limit":
-        return _(
-            "Tin số %(seq)s không gửi được qua Zalo: đã trả lời %(count)s tin kể từ tin nhắn "
-            "cuối của người liên hệ, mức Zalo cho phép. Tin nhắn vẫn được lưu; khi người liên "
-            "hệ nhắn tiếp, bạn trả lời được."
-        ) % {"seq": seq, "count": settings.ZALO_REPLIES_PER_USER_MESSAGE}
-    if code == "zalo_window":
-        return _(
-            "Tin số %(seq)s không gửi được qua Zalo: Zalo chỉ cho trả lời trong %(hours)s giờ "
-            "kể từ tin nhắn cuối của người liên hệ. Tin nhắn vẫn được lưu; khi người liên hệ "
-            "nhắn tiếp, bạn trả lời được."
-        ) % {"seq": seq, "hours": settings.ZALO_REPLY_WINDOW_HOURS}
-    if tag:
-        return _(
-            "Tin số %(seq)s chưa được gửi: đã quá 24 giờ kể từ tin nhắn cuối của người liên "
-            "hệ. Messenger vẫn cho tư vấn viên trả lời trong 7 ngày với thẻ HUMAN_AGENT, chỉ "
-            "dành cho câu trả lời do chính bạn viết."
-        ) % {"seq": seq}
-    return _(
-        "Tin số %(seq)s không gửi được qua Messenger: Messenger chỉ cho trả lời trong 24 giờ "
-        "kể từ tin nhắn cuối của người liên hệ. Tin nhắn vẫn được lưu; khi người liên hệ nhắn "
-        "tiếp, bạn trả lời được."
-    ) % {"seq": seq}
-
-
-def _push(reply: PlatformMessage, *, status: str, code: str = "", notice: str = "", offer=None):
-    """Tell the author's consoles, after commit. The helpline's own notices have no author."""
-    message = reply.message
-    if message is None or not message.author_id:
-        return
-    frame = {
-        "type": "connector_status",
-        "conversation": str(reply.conversation_id),
-        "channel": reply.account.platform,
-        "seq": message.seq,
-        "reply": reply.pk,
-        "status": status,
-        "code": code,
-        "notice": notice,
-    }
-    if offer:
-        url = reverse("connectors:reply_human_agent", args=[reply.pk])
-        frame["offer"] = {"tag": offer, "reply": reply.pk, "url": url}
-    broadcast_on_commit(staff_group(message.author_id), {"type": "console.push", "frame": frame})
-
-
-def _push_window(reply: PlatformMessage, code: str, *, tag: str = "") -> None:
-    if reply.message is None:
-        return
-    _push(
-        reply,
-        status=DeliveryStatus.WINDOW_CLOSED,
-        code=code,
-        notice=_window_notice(reply, code, tag=tag),
-        offer=tag or None,
-    )
 
 
 # ---------------------------------------------------------------- recording what is owed
@@ -120,12 +61,14 @@ def _queue(reply: PlatformMessage) -> None:
     transaction.on_commit(lambda: dispatch(reply_id))
 
 
-def notice_enqueue(*, thread, notice: str, at: datetime.datetime) -> PlatformMessage:
+def notice_enqueue(
+    *, thread, notice: str, at: datetime.datetime, reason: str = ""
+) -> PlatformMessage:
     """Say one of the helpline's own messages in the conversation, where the operator sees it."""
     message, _created = conversations.message_post(
         conversation_id=thread.conversation_id,
         sender=Sender.SYSTEM,
-        body=notice_text(notice),
+        body=notice_text(notice, reason=reason),
         at=at,
     )
     reply = PlatformMessage.objects.create(
@@ -190,7 +133,7 @@ def operator_reply_prepare(*, message, at: datetime.datetime | None = None):
         created_at=at,
     )
     if not window.open:
-        _push_window(reply, window.code, tag=window.tag)
+        reply_window_push(reply, window.code, tag=window.tag)
     return reply
 
 
@@ -311,8 +254,6 @@ def _settle(reply_id: int, *, result: SendResult, parts_sent: int, at) -> Platfo
     )
     reply.parts_sent = parts_sent
     reply.error_code = result.error_code
-    platform = reply.account.get_platform_display()
-    seq = reply.message.seq if reply.message is not None else None
     if result.outcome == Outcome.SENT:
         reply.status = DeliveryStatus.SENT
         taken = PlatformMessage.objects.filter(
@@ -321,7 +262,7 @@ def _settle(reply_id: int, *, result: SendResult, parts_sent: int, at) -> Platfo
         reply.external_id = (
             result.external_id if result.external_id and not taken.exists() else None
         )
-        _push(reply, status=DeliveryStatus.SENT)
+        reply_status_push(reply, status=DeliveryStatus.SENT)
     elif result.outcome == Outcome.WINDOW:
         reply.status = DeliveryStatus.WINDOW_CLOSED
         window = adapter(reply.account.platform).reply_window(
@@ -329,32 +270,26 @@ def _settle(reply_id: int, *, result: SendResult, parts_sent: int, at) -> Platfo
             at=at,
             replies_since_inbound=0,
         )
-        code = window.code or f"{reply.account.platform}_window"
-        _push_window(reply, code, tag="" if reply.tag else window.tag)
+        # Kept as the code the console explains, so that a reload explains it the same way;
+        # the platform's own code goes to the log.
+        reply.error_code = window.code or f"{reply.account.platform}_window"
+        logger.info(
+            "connector reply refused by the window: reply=%s error=%s", reply.pk, result.error_code
+        )
+        reply_window_push(reply, reply.error_code, tag="" if reply.tag else window.tag)
     elif result.outcome == Outcome.RETRY and reply.attempts < settings.CONNECTOR_SEND_MAX_ATTEMPTS:
         reply.status = DeliveryStatus.PENDING
         reply.next_attempt_at = at + _backoff(reply.attempts)
-        _push(
-            reply,
-            status="retrying",
-            code=result.error_code,
-            notice=_(
-                "Tin số %(seq)s chưa gửi được qua %(platform)s; hệ thống sẽ tự gửi lại. "
-                "Tin nhắn đã được lưu."
-            )
-            % {"seq": seq, "platform": platform},
+        reply_status_push(
+            reply, status=RETRYING, code=result.error_code, notice=retry_notice(reply)
         )
     else:
         reply.status = DeliveryStatus.FAILED
-        _push(
+        reply_status_push(
             reply,
             status=DeliveryStatus.FAILED,
             code=result.error_code,
-            notice=_(
-                "Tin số %(seq)s không gửi được tới người liên hệ qua %(platform)s "
-                "(mã lỗi %(code)s)."
-            )
-            % {"seq": seq, "platform": platform, "code": result.error_code or "?"},
+            notice=failed_notice(reply),
         )
         logger.warning(
             "connector reply not delivered: reply=%s error=%s", reply.pk, result.error_code
@@ -440,6 +375,6 @@ def platform_reply_human_agent(*, user, reply_id: int, at: datetime.datetime | N
     reply.save(
         update_fields=["tag", "status", "attempts", "next_attempt_at", "error_code", "updated_at"]
     )
-    _push(reply, status=DeliveryStatus.PENDING)
+    reply_status_push(reply, status=DeliveryStatus.PENDING)
     _queue(reply)
     return reply

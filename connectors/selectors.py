@@ -77,6 +77,28 @@ def replies_since_inbound(*, thread: PlatformThread) -> int:
     ).count()
 
 
+def notice_sent_in(*, conversation_id, notice: str) -> bool:
+    """Whether the helpline already said this notice in the conversation."""
+    return PlatformMessage.objects.filter(
+        conversation_id=conversation_id,
+        direction=PlatformMessage.Direction.OUTBOUND,
+        notice=notice,
+    ).exists()
+
+
+def replies_of_messages(*, message_ids: list) -> list[PlatformMessage]:
+    """The platform replies that carried these chat messages, with what their state needs.
+
+    For a history the caller already let its reader see (helpline's audited
+    history read); the replies add nothing beyond how each one went.
+    """
+    return list(
+        PlatformMessage.objects.filter(
+            message_id__in=message_ids, direction=PlatformMessage.Direction.OUTBOUND
+        ).select_related("message", "account", "conversation")
+    )
+
+
 def reply_earlier_unsent(*, reply: PlatformMessage) -> bool:
     """Whether an earlier reply to the same young person still waits: replies leave in order."""
     return (

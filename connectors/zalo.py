@@ -44,10 +44,10 @@ TOKEN_ERRORS = {-216, -220, -124}  # access token invalid / expired
 WINDOW_ERRORS = {-230, -232}  # no interaction recently enough to answer
 RETRY_ERRORS = {-32, -211}  # rate limit, quota for now
 
-# What the young person sent, named by the event: "user_send_<kind>".
+# What the young person sent, named by the event: "user_send_<kind>". Images are kept
+# (their URLs go in image_urls); a GIF is an animation, refused like the web chat refuses one.
 ATTACHMENT_KINDS = {
-    "image": "image",
-    "gif": "image",
+    "gif": "gif",
     "sticker": "sticker",
     "file": "file",
     "audio": "audio",
@@ -99,7 +99,7 @@ def inbound_events(data: dict, *, at: datetime.datetime) -> list[InboundEvent]:
     message_id, user_id = str(message.get("msg_id") or ""), str(sender.get("id") or "")
     if not message_id or not user_id or not recipient.get("id"):
         return []
-    if kind != "text" and kind not in ATTACHMENT_KINDS:
+    if kind not in ("text", "image") and kind not in ATTACHMENT_KINDS:
         return []
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     return [
@@ -109,9 +109,24 @@ def inbound_events(data: dict, *, at: datetime.datetime) -> list[InboundEvent]:
             message_id=message_id,
             at=at,
             text=text,
-            attachment="" if kind == "text" else ATTACHMENT_KINDS[kind],
+            attachment=ATTACHMENT_KINDS.get(kind, ""),
+            image_urls=_image_urls(message) if kind == "image" else (),
         )
     ]
+
+
+def _image_urls(message: dict) -> tuple[str, ...]:
+    """The URL of each image of a user_send_image event; "" where one is missing."""
+    attachments = message.get("attachments")
+    attachments = (
+        [a for a in attachments if isinstance(a, dict)] if isinstance(attachments, list) else []
+    )
+    urls = []
+    for attachment in attachments or [{}]:
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        url = payload.get("url")
+        urls.append(url if isinstance(url, str) else "")
+    return tuple(urls)
 
 
 def reply_window(*, thread, at: datetime.datetime, replies_since_inbound: int) -> ReplyWindow:

@@ -350,6 +350,9 @@ class Message(models.Model):
     attachment = models.UUIDField(null=True, blank=True)
     attachment_kind = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: how an operator's reply that left through a platform is going, set by the
+    # console's history read (selectors.conversation_history_for_staff) for payloads to send.
+    delivery: dict | None = None
 
     class Meta:
         ordering = ["conversation", "seq"]

@@ -88,8 +88,16 @@ def conversation_opened(conversation: Conversation, history: list[Message], *, k
         "transferred_from": conversation.transferred_from.code
         if conversation.transferred_from_id
         else "",
-        "messages": [message(row) for row in history],
+        "messages": [_history_message(row) for row in history],
     }
+
+
+def _history_message(row: Message) -> dict:
+    """A message of a history, with how it left the helpline when another app says so."""
+    frame = message(row)
+    if row.delivery is not None:
+        frame["delivery"] = row.delivery
+    return frame
 
 
 def conversation_info(conversation: Conversation) -> dict:

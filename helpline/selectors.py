@@ -25,7 +25,9 @@ from helpline.models import (
     ConversationState,
     Hotline,
     Message,
+    Sender,
 )
+from helpline.signals import history_delivery_requested
 
 CLOSED_CONVERSATION_STATES = (ConversationState.ENDED, ConversationState.ABANDONED)
 
@@ -287,7 +289,22 @@ def conversation_history_for_staff(
                 first_seq=history[0].seq,
                 last_seq=history[-1].seq,
             )
+        _deliveries_attach(conversation, history, user=user)
     return conversation, history
+
+
+def _deliveries_attach(conversation: Conversation, history: list[Message], *, user) -> None:
+    """Give each reply that left through another app (Zalo, Messenger) its delivery state."""
+    replies = [message for message in history if message.sender == Sender.OPERATOR]
+    if not replies:
+        return
+    answers = history_delivery_requested.send(
+        sender=Conversation, conversation=conversation, messages=replies, user=user
+    )
+    for _receiver, deliveries in answers:
+        for message in replies:
+            if message.seq in (deliveries or {}):
+                message.delivery = deliveries[message.seq]
 
 
 def conversation_is_held_by(*, user, conversation_id) -> bool:

@@ -1094,15 +1094,16 @@
   }
 
   // The server settles each platform reply once (sent, retrying, not delivered, window closed),
-  // in that order for one reply: the latest frame is the truth.
-  function onConnectorStatus(frame, pane) {
-    var seq = Number(frame.seq);
+  // in that order for one reply: the latest frame is the truth. A history's "delivery" says the
+  // same (fromHistory): it is shown, but it is not news worth a toast.
+  function onConnectorStatus(frame, pane, seq, fromHistory) {
+    seq = Number(seq || frame.seq);
     var trouble = frame.status === "failed" || frame.status === "window_closed" || frame.status === "retrying";
     if (pane && seq) {
       pane.delivery[seq] = { status: frame.status, notice: trouble ? frame.notice || "" : "", offer: frame.offer || null };
       showDelivery(pane, seq);
     }
-    if (trouble && (!pane || selected !== pane.id)) {
+    if (trouble && !fromHistory && (!pane || selected !== pane.id)) {
       toast(frame.notice || fmt(T.platformFailedToast, { who: pane ? describe(pane.info) : "" }), "");
     }
   }
@@ -1358,6 +1359,9 @@
 
   function addMessage(pane, message) {
     var seq = Number(message.seq);
+    // A history read on (re)opening says how each platform reply went, so marks survive a reload
+    // and a reconnect brings the news its socket missed, for messages already shown too.
+    if (seq && message.delivery) onConnectorStatus(message.delivery, pane, seq, true);
     if (!seq || pane.seen[seq]) return;
     var follow = nearBottom(pane.log);
     var li = bubble(message.sender, message.body, message.at, false);

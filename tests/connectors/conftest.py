@@ -13,9 +13,11 @@ from helpline.models import Hotline
 from helpline.presence import presence_heartbeat
 from tests.connectors import messenger_edge, zalo_edge
 from tests.connectors.messenger_edge import MessengerEdge
+from tests.connectors.tls import trusted_ca_file
 from tests.connectors.zalo_edge import ZaloEdge
 
 CONNECTOR_KEY = Fernet.generate_key().decode()
+EVIDENCE_KEY = Fernet.generate_key().decode()
 
 
 class CommittingClient(Client):
@@ -48,8 +50,16 @@ def graph_api():
 
 
 @pytest.fixture
-def connector_settings(settings, zalo_api, graph_api):
-    """Both platforms configured, their APIs on loopback, replies sent in the calling thread."""
+def connector_settings(settings, zalo_api, graph_api, monkeypatch, tmp_path):
+    """Both platforms configured, their APIs on loopback, replies sent in the calling thread.
+
+    Images come from the platforms' CDNs on loopback, trusted through the tests'
+    own CA only, and are kept encrypted in a folder of the test's own.
+    """
+    monkeypatch.setenv("SSL_CERT_FILE", trusted_ca_file())
+    settings.CONNECTOR_MEDIA_HOSTS = [zalo_api.cdn.host, graph_api.cdn.host]
+    settings.EVIDENCE_ROOT = tmp_path / "evidence"
+    settings.EVIDENCE_ENCRYPTION_KEY = EVIDENCE_KEY
     settings.CONNECTOR_ENCRYPTION_KEY = CONNECTOR_KEY
     settings.ZALO_APP_ID = zalo_edge.APP_ID
     settings.ZALO_APP_SECRET_KEY = zalo_edge.APP_SECRET_KEY

@@ -32,13 +32,20 @@ def zalo_event(
     msg_id=None,
     timestamp=None,
     app_id=zalo_edge.APP_ID,
+    url="https://zalo.example/x",
 ) -> dict:
-    """A user_send_<kind> event as Zalo posts it."""
+    """A user_send_<kind> event as Zalo posts it; an image's or file's payload names `url`.
+
+    An image with text carries it as its caption, as Zalo does.
+    """
     message = {"msg_id": msg_id or f"zalo-in-{next(_ids)}"}
     if kind == "text":
         message["text"] = text
     else:
-        message["attachments"] = [{"type": kind, "payload": {"url": "https://zalo.example/x"}}]
+        payload = {"url": url, "thumbnail": url}
+        message["attachments"] = [{"type": kind, "payload": payload}]
+        if kind == "image" and text:
+            message["text"] = text
     return {
         "app_id": app_id,
         "user_id_by_app": "552177279717587730",
@@ -73,15 +80,20 @@ def messenger_message(
     mid=None,
     quick_reply=None,
     attachment=None,
+    images=(),
     echo=False,
 ) -> dict:
+    """A message as Meta posts it; `images` are the URLs of its photos, each an attachment."""
     message = {"mid": mid or f"m_in{next(_ids)}"}
     if text:
         message["text"] = text
     if quick_reply:
         message["quick_reply"] = {"payload": quick_reply}
+    attachments = [{"type": "image", "payload": {"url": url}} for url in images]
     if attachment:
-        message["attachments"] = [{"type": attachment, "payload": {"url": "https://x.example"}}]
+        attachments.append({"type": attachment, "payload": {"url": "https://x.example"}})
+    if attachments:
+        message["attachments"] = attachments
     if echo:
         message["is_echo"] = True
     sender, recipient = (page, user) if echo else (user, page)

@@ -1,5 +1,6 @@
 """A Zalo or Messenger conversation in the operator console, through the full ASGI application:
-queued, accepted, answered through the platform, ended, wrapped up and counted like a web chat."""
+queued, accepted, answered through the platform, ended, wrapped up and counted like a web chat;
+its images shown blurred, and looked at on the record, like a web chat's screenshots."""
 
 import asyncio
 import uuid
@@ -9,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 
 from connectors.models import PlatformMessage
+from harms.models import EvidenceEvent
 from helpline.models import ContactRecord, Conversation
 from reports.aggregates import count_by
 from tests.connectors.kit import (
@@ -19,7 +21,9 @@ from tests.connectors.kit import (
     zalo_event,
     zalo_post,
 )
+from tests.harms.helpers import image_bytes
 from tests.helpline.chat_sockets import console_socket, receive_type
+from tests.logins import staff_login
 
 PLATFORMS = {
     "zalo": ("zalo_oa", "zalo_api", ZALO_USER, lambda text: zalo_post(Client(), zalo_event(text))),
@@ -128,3 +132,49 @@ async def test_it_takes_a_platform_conversation_from_queue_to_wrap_up_like_a_web
     counts = await sync_to_async(count_by)(ContactRecord.objects.all(), "channel")
     assert counts == {platform: 1}
     await console.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_it_shows_a_zalo_image_in_the_console_like_a_screenshot_from_the_web_chat(
+    request, op_hanoi, op_hue
+):
+    await sync_to_async(request.getfixturevalue)("zalo_oa")
+    zalo_api = request.getfixturevalue("zalo_api")
+    first = zalo_api.cdn.put("/photo/first.jpg", image_bytes())
+    await sync_to_async(zalo_post)(Client(), zalo_event("", kind="image", url=first))
+    conversation_id = str((await sync_to_async(Conversation.objects.get)()).pk)
+    console = await console_socket(op_hanoi)
+
+    await console.send_json_to({"type": "accept", "conversation": conversation_id})
+    accepted = await receive_type(console, "accepted")
+    opened = accepted["messages"][0]
+    assert (opened["sender"], opened["body"]) == ("youth", "[ảnh]")
+    assert opened["attachment"]["kind"] == "image"
+    # Another while the chat is open: pushed like every message, never with the image itself.
+    second = zalo_api.cdn.put("/photo/second.jpg", image_bytes("PNG"))
+    await sync_to_async(zalo_post)(Client(), zalo_event("", kind="image", url=second))
+    pushed = await receive_type(console, "message")
+    assert pushed["sender"] == "youth" and pushed["attachment"]["kind"] == "image"
+    assert set(pushed) == {"type", "conversation", "seq", "sender", "body", "at", "attachment"}
+    await console.disconnect()
+
+    def look(user, file_id):
+        client = Client()
+        staff_login(client, user)
+        thumbnail = client.get(f"/harms/files/{file_id}/thumbnail/")
+        shown = client.post(f"/harms/files/{file_id}/content/")
+        return thumbnail, shown
+
+    file_id = pushed["attachment"]["id"]
+    thumbnail, shown = await sync_to_async(look)(op_hanoi, file_id)
+    assert (thumbnail.status_code, thumbnail["Content-Type"]) == (200, "image/jpeg")
+    assert (shown.status_code, shown["Content-Type"]) == (200, "image/png")
+    # Looking is on the record; staff of another hotline see nothing at all.
+    assert (
+        await sync_to_async(
+            EvidenceEvent.objects.filter(file_id=file_id, action="shown", actor=op_hanoi).count
+        )()
+        == 1
+    )
+    thumbnail, shown = await sync_to_async(look)(op_hue, file_id)
+    assert (thumbnail.status_code, shown.status_code) == (404, 404)

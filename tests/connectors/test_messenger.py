@@ -162,10 +162,10 @@ def test_it_refuses_everything_without_the_app_secret(client, messenger_page, se
 
 
 def test_it_notes_an_attachment_and_tells_the_young_person(client, messenger_page, graph_api):
-    messenger_post(client, messenger_message("", attachment="image"))
+    messenger_post(client, messenger_message("", attachment="file"))
 
     youth = Message.objects.get(sender="youth")
-    assert youth.body == "[Hình ảnh: không hiển thị được ở đây]"
+    assert youth.body == "[Tệp: không hiển thị được ở đây]"
     assert len(graph_api.messages()) == 2  # the receipt and the refusal
 
 

@@ -196,19 +196,24 @@ def test_it_stores_nothing_for_an_oa_the_helpline_does_not_answer_on(client, zal
     assert nothing_stored()
 
 
-def test_it_notes_an_image_it_does_not_keep_and_tells_the_young_person(client, zalo_oa, zalo_api):
-    zalo_post(client, zalo_event(kind="image"))
+@pytest.mark.parametrize("kind", ["file", "audio", "video", "gif"])
+def test_it_notes_an_attachment_it_does_not_keep_and_tells_the_young_person(
+    client, zalo_oa, zalo_api, kind
+):
+    zalo_post(client, zalo_event(kind=kind))
 
     conversation = Conversation.objects.get()
     youth, receipt, refusal = conversation.messages.order_by("seq")
-    assert youth.sender == "youth" and youth.body == "[Hình ảnh: không hiển thị được ở đây]"
+    assert youth.sender == "youth" and youth.body.endswith(": không hiển thị được ở đây]")
     assert youth.attachment is None
-    assert refusal.sender == "system" and "chưa xem được hình ảnh" in refusal.body
-    assert "https://hotline.example.vn/chat/" in refusal.body
+    assert refusal.sender == "system" and "chưa xem được tệp" in refusal.body
+    assert "Ảnh chụp màn hình thì bạn gửi được ngay tại đây." in refusal.body
     assert [r.body["message"]["text"] for r in zalo_api.messages()] == [
         receipt.body,
         refusal.body,
     ]
+    # Nothing was downloaded for it.
+    assert zalo_api.cdn.requests == []
 
 
 def test_it_shows_a_sticker_without_a_refusal(client, zalo_oa, zalo_api):
