@@ -361,6 +361,9 @@ def _escalations(*, scope, at, rows: dict) -> tuple[list[dict], list[datetime.da
     working = Q(state__in=[EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS])
     due = (
         Escalation.objects.filter(in_scope)
+        # Implied by the deadlines below, but said: the state index then finds the few
+        # open ones, where the OR of the deadlines alone had every escalation read.
+        .filter(state__in=ESCALATION_STATES_WITH_DEADLINE)
         .filter((sent & Q(acknowledge_by__lte=soon)) | (working & Q(resolve_by__lte=soon)))
         .select_related("agency")
         # Nothing of the case but its hotline: its summary stays in the database.
