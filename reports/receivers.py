@@ -38,6 +38,8 @@ def contact_categories_changed(sender, instance, action, reverse, pk_set, **kwar
     """Categories added to or removed from contact records: their days changed."""
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
+    if action != "pre_clear" and not pk_set:
+        return  # nothing added or removed (set() to the same categories)
     if not reverse:
         _mark_days_of((instance.ended_at,))
         return

@@ -290,6 +290,7 @@ def test_it_marks_each_day_a_write_touches_and_nothing_else(reference_data):
     ContactRollupChange.objects.all().delete()
     Category.objects.get(code="online.scam").contacts.count()
     ContactRecord.objects.get(pk=record.pk)  # reading marks nothing
+    record.categories.add(Category.objects.get(code="online.scam"))  # nor adding what is there
     assert not ContactRollupChange.objects.exists()
     record.delete()
     assert Counter(ContactRollupChange.objects.values_list("day", flat=True)) == {day: 1}
