@@ -112,6 +112,8 @@ class ContactTally:
 
         `by` is any of GROUPINGS; grouped by "day", whole months are read day by day.
         """
+        if not set(dimensions) <= set(DIMENSIONS) or not set(by) <= set(GROUPINGS):
+            raise ValueError(f"no count by {dimensions} and {by}")
         counted: dict[tuple, dict[str, int]] = {}
         if "day" in by:
             parts = [(RollupGrain.DAY, self.clean_day_runs)]
