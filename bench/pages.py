@@ -12,7 +12,9 @@ and all, no network. Measured:
   province (Ho Chi Minh City) and as a central supervisor, with the filters
   and a page deep in the history, and as an operator of the smallest province;
 - a case page (each request a different case);
-- the liaison queue of the national police unit (A05);
+- the liaison queue of the national police unit (A05): its first page, two
+  filters, a page 500 escalations deep, and the first page its socket sends
+  (a function call, as the socket makes it);
 - the console's queue snapshot: `helpline.selectors.queue_for_user` and the
   payloads the socket sends (a function call, as the socket makes it);
 - the supervisors' live board, national and of the biggest province: one read
@@ -161,8 +163,10 @@ def main() -> None:
         from django.db import connection
         from django.test import Client
         from django.urls import reverse
+        from django.utils import timezone
 
         from cases.models import Case
+        from escalation.selectors import liaison_queue, liaison_queue_page
         from helpline import payloads, selectors
         from helpline.models import User
         from reports.report import ALL
@@ -236,10 +240,27 @@ def main() -> None:
                 explain_plans=not options.no_explain,
                 plans=plans,
             )
-        results["liaison queue (A05)"] = measure(
-            "liaison queue (A05)",
+        queue = list(liaison_queue(user=users["liaison"]).values_list("pk", flat=True))
+        print(f"\nliaison queue of A05: {len(queue):,} open escalations\n")
+        deep = str(queue[min(500, len(queue) - 1)])
+        for label, query in (
+            ("liaison queue (A05)", {}),
+            ("liaison queue (A05), state=sent", {"state": "sent"}),
+            ("liaison queue (A05), urgency=immediate", {"urgency": "immediate"}),
+            ("liaison queue (A05), 500 escalations deep", {"after": deep}),
+        ):
+            results[label] = measure(
+                label,
+                options.requests,
+                get("liaison", reverse("liaison:queue"), query),
+                explain_plans=not options.no_explain,
+                plans=plans,
+            )
+        label = "liaison socket's queue frame (A05)"
+        results[label] = measure(
+            label,
             options.requests,
-            get("liaison", reverse("liaison:queue")),
+            lambda _index: liaison_queue_page(user=users["liaison"], now=timezone.now()),
             explain_plans=not options.no_explain,
             plans=plans,
         )

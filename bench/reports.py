@@ -2,8 +2,9 @@
 
 Not a test. It starts a private PostgreSQL (or uses DATABASE_URL), seeds
 synthetic history with `manage.py seed_synthetic` (1,000,000 contacts by
-default, with the cases and escalations they open), then times, three runs
-each:
+default, with the cases and escalations they open), rolls every past day up
+as the worker does (reports.jobs.roll_up_contact_days, timed; days already
+rolled up are left), then times, three runs each:
 
 - `reports.figures.report_build` (every figure, counted in the database) for
   every kind (yearly, quarterly, monthly, weekly) over its usual period, for all
@@ -61,6 +62,30 @@ def scenarios(province: str, first_day: datetime.date):
         for scope in (ALL, province):
             yield kind, scope, period.start, period.end
     yield "yearly", ALL, first_day, today
+
+
+def roll_up_every_day() -> str:
+    """Run the worker's rollup job until no past day is left; say how long it took."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from reports.jobs import roll_up_contact_days
+    from reports.models import ContactCount, ContactRollupDay, ContactRollupMonth, ContactWaitCount
+
+    started, days = time.monotonic(), 0
+    while done := roll_up_contact_days(now=timezone.now()):
+        days += done
+    seconds = time.monotonic() - started
+    with connection.cursor() as cursor:
+        for model in (ContactCount, ContactWaitCount, ContactRollupDay, ContactRollupMonth):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    return (
+        f"rolled up {days} days in {seconds:.1f} s; the rollups hold "
+        f"{ContactRollupDay.objects.count():,} days, "
+        f"{ContactRollupMonth.objects.filter(rolled_up_at__isnull=False).count()} months, "
+        f"{ContactCount.objects.count():,} count rows and "
+        f"{ContactWaitCount.objects.count():,} histogram rows"
+    )
 
 
 def cold_start(server) -> None:
@@ -139,6 +164,7 @@ def main() -> None:
             seed=options.seed,
         )
         print(f"database: {server_description(connection)}; {seeded}")
+        print(roll_up_every_day(), flush=True)
         first_ended = ContactRecord.objects.order_by("ended_at").values_list("ended_at", flat=True)
         first_day = timezone.localdate(first_ended.first())
         client = Client()

@@ -15,7 +15,9 @@ Frames received:
 - {"type": "ping"}.
 
 Frames sent:
-- {"type": "queue", "items": [<item>, ...], "now": <ISO 8601>} on connect and on sync;
+- {"type": "queue", "items": [<item>, ...], "more": <bool>, "now": <ISO 8601>} on connect
+  and on sync: the first page of the queue (selectors.QUEUE_PAGE_SIZE items, the most
+  urgent first), and whether more follow;
 - {"type": "watching", "escalation": <id>, "item": <item>} in answer to watch;
 - {"type": "escalation", "item": <item>} when one is new or changed;
 - {"type": "removed", "escalation": <id>} when the agency may not (or no longer) see it;
@@ -31,13 +33,10 @@ from helpline.groups import agency_group
 from helpline.sockets.base import StaffSocket
 from helpline.sockets.frames import FrameError, required
 
-# The largest id a database row can have (a signed 64-bit key).
-MAX_ID = 2**63 - 1
-
 
 @database_sync_to_async
-def _queue(user) -> list[dict]:
-    return selectors.liaison_queue_items(user=user, now=timezone.now())
+def _queue(user) -> selectors.QueuePage:
+    return selectors.liaison_queue_page(user=user, now=timezone.now())
 
 
 @database_sync_to_async
@@ -63,16 +62,17 @@ class LiaisonQueueConsumer(StaffSocket):
         return True
 
     async def _send_queue(self) -> None:
-        items = await _queue(self.user)
+        page = await _queue(self.user)
         now = timezone.now().isoformat(timespec="seconds")
-        await self.send_json({"type": "queue", "items": items, "now": now})
+        more = page.less_urgent_than is not None
+        await self.send_json({"type": "queue", "items": page.items, "more": more, "now": now})
 
     async def on_sync(self, frame) -> None:
         await self._send_queue()
 
     async def on_watch(self, frame) -> None:
         escalation_id = required(frame, "escalation", int)
-        if not 1 <= escalation_id <= MAX_ID:
+        if not 1 <= escalation_id <= selectors.MAX_ROW_ID:
             raise FrameError(
                 "invalid_field",
                 _("Trường “%(f)s” không hợp lệ.") % {"f": "escalation"},

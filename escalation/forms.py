@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from escalation.models import (
     AGENCY_TRANSITIONS,
     HOTLINE_TRANSITIONS,
+    OPEN_STATES,
     Agency,
     EscalationState,
     EscalationType,
@@ -122,6 +123,26 @@ class DisclosureForm(forms.Form):
         if not isinstance(seen, dict):
             raise forms.ValidationError(_("Trang này đã cũ. Hãy tải lại rồi chia sẻ."))
         return seen
+
+
+def _any_of(choices) -> list:
+    return [("", _("Tất cả")), *choices]
+
+
+class QueueFilterForm(forms.Form):
+    """What the liaison's queue can be narrowed to: the open states, urgency and type."""
+
+    state = forms.ChoiceField(
+        label=_("Trạng thái"),
+        choices=_any_of((state.value, state.label) for state in OPEN_STATES),
+        required=False,
+    )
+    urgency = forms.ChoiceField(
+        label=_("Mức khẩn cấp"), choices=_any_of(Urgency.choices), required=False
+    )
+    type = forms.ChoiceField(
+        label=_("Loại"), choices=_any_of(EscalationType.choices), required=False
+    )
 
 
 class AgencyAdminForm(forms.ModelForm):

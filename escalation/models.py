@@ -265,6 +265,20 @@ def is_hotline_staff(escalation: "Escalation", user) -> bool:
     return bool(getattr(user, "is_hotline_staff", False))
 
 
+# The deadline that matters now, as a query expression: acknowledge by while sent, resolve by
+# while acknowledged or in progress, none while the escalation waits on the hotline
+# (returned). The liaison queue is ordered by it, and an index holds it in that order.
+NEXT_DEADLINE = models.Case(
+    models.When(state=EscalationState.SENT, then=models.F("acknowledge_by")),
+    models.When(
+        state__in=[EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS],
+        then=models.F("resolve_by"),
+    ),
+    default=None,
+    output_field=models.DateTimeField(),
+)
+
+
 class Escalation(ConcurrentTransitionMixin, models.Model):
     """A case, or the part of it the operator chose to share, sent to one agency."""
 
@@ -320,6 +334,18 @@ class Escalation(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["agency", "state"]),
             models.Index(fields=["state", "acknowledge_by"]),
+            # An agency's open escalations in the liaison queue's order, so that a page of
+            # it reads its rows from here, however long the queue, with nothing to sort.
+            # Ascending puts nulls last on PostgreSQL, as the queue does; SQLite refuses
+            # NULLS LAST in an index, and the embedded default needs no such index.
+            models.Index(
+                "agency",
+                NEXT_DEADLINE.asc(),
+                models.F("sent_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(state__in=[s.value for s in OPEN_STATES]),
+                name="escalation_queue_order",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ uses to mark what is new to them.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import models, transaction
 from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
@@ -34,6 +35,7 @@ from escalation.models import (
     DEADLINE_LABELS,
     FINISHED_STATES,
     HOTLINE_TRANSITIONS,
+    NEXT_DEADLINE,
     OPEN_STATES,
     RANGE_ITEMS,
     STEP_LABELS,
@@ -45,10 +47,15 @@ from escalation.models import (
     EscalationLastOpened,
     EscalationMessage,
     EscalationState,
+    EscalationType,
     SharedItem,
+    Urgency,
     end_reason_of,
 )
 from helpline.models import Conversation, Message
+
+# The largest id a database row can have (a signed 64-bit key).
+MAX_ROW_ID = 2**63 - 1
 
 
 def escalations_visible_to(*, user, perm: str = "view") -> QuerySet[Escalation]:
@@ -253,22 +260,121 @@ def escalation_unread(escalation: Escalation) -> bool:
     return news_at > escalation.last_opened_at
 
 
-def liaison_queue(*, user) -> QuerySet[Escalation]:
-    """The liaison's queue: the open escalations, by the deadline that matters now."""
-    next_deadline = models.Case(
-        models.When(state=EscalationState.SENT, then=models.F("acknowledge_by")),
-        models.When(
-            state__in=[EscalationState.ACKNOWLEDGED, EscalationState.IN_PROGRESS],
-            then=models.F("resolve_by"),
-        ),
-        default=None,
-        output_field=models.DateTimeField(),
+# The queue's order: the nearest deadline first (so overdue, then due soon), those without
+# one last, the latest sent first among equals.
+QUEUE_ORDER = (models.F("due").asc(nulls_last=True), "-sent_at", "-id")
+QUEUE_ORDER_REVERSED = (models.F("due").desc(nulls_first=True), "sent_at", "id")
+# How many escalations a page of the queue shows, and the socket's queue frame carries.
+QUEUE_PAGE_SIZE = 50
+# What the queue can be narrowed to, each a field of the escalation.
+QUEUE_FILTERS = ("state", "urgency", "type")
+
+
+def _open_for(user) -> QuerySet[Escalation]:
+    return escalations_visible_to(user=user).filter(state__in=OPEN_STATES)
+
+
+def liaison_queue(*, user, filters: dict | None = None) -> QuerySet[Escalation]:
+    """The liaison's queue: the open escalations, the nearest deadline first.
+
+    `filters` narrows it by the fields of QUEUE_FILTERS (an empty value is no filter).
+    """
+    queryset = _open_for(user)
+    for field in QUEUE_FILTERS:
+        if filters and filters.get(field):
+            queryset = queryset.filter(**{field: filters[field]})
+    return _with_news(queryset, user=user).annotate(due=NEXT_DEADLINE).order_by(*QUEUE_ORDER)
+
+
+@dataclass
+class QueuePage:
+    """One page of the liaison's queue, and the escalations its links continue from.
+
+    The queue pages by keyset, like the case list: "less urgent" continues after
+    the last escalation shown, "more urgent" before the first. Nothing counts the
+    queue, and a page costs the same however long the agency's backlog is.
+    """
+
+    items: list[dict]
+    more_urgent_than: int | None  # the first escalation shown, when more urgent ones exist
+    less_urgent_than: int | None  # the last escalation shown, when less urgent ones exist
+
+    @property
+    def is_first(self) -> bool:
+        return self.more_urgent_than is None
+
+
+def _queue_key(user, value) -> tuple | None:
+    """(due, sent_at, id) of the open escalation a page link continues from, if still in sight.
+
+    Looked up in the whole queue, not the filtered one: a page continues from where
+    that escalation stands now, whatever it was filtered by.
+    """
+    if not isinstance(value, str) or not value.isdigit() or int(value) > MAX_ROW_ID:
+        return None
+    found = _open_for(user).filter(pk=int(value)).annotate(due=NEXT_DEADLINE)
+    return found.values_list("due", "sent_at", "pk").first()
+
+
+def _after(due, sent_at, pk) -> Q:
+    """Later in the queue's order than (due, sent_at, pk)."""
+    same_due_later = Q(sent_at__lt=sent_at) | Q(sent_at=sent_at, pk__lt=pk)
+    if due is None:
+        return Q(due__isnull=True) & same_due_later
+    return Q(due__gt=due) | Q(due__isnull=True) | (Q(due=due) & same_due_later)
+
+
+def _before(due, sent_at, pk) -> Q:
+    """Earlier in the queue's order than (due, sent_at, pk)."""
+    same_due_earlier = Q(sent_at__gt=sent_at) | Q(sent_at=sent_at, pk__gt=pk)
+    if due is None:
+        return Q(due__isnull=False) | (Q(due__isnull=True) & same_due_earlier)
+    return Q(due__lt=due) | (Q(due=due) & same_due_earlier)
+
+
+def liaison_queue_page(
+    *,
+    user,
+    now: datetime.datetime,
+    filters: dict | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> QueuePage:
+    """A page of the queue: the most urgent, or the escalations just after or just before one.
+
+    `after` and `before` are the id of an escalation of the queue, as the page's
+    links give them; one the liaison no longer sees leads back to the first page.
+    """
+    queue = liaison_queue(user=user, filters=filters)
+    after_key = _queue_key(user, after)
+    before_key = None if after_key else _queue_key(user, before)
+    if after_key is not None:
+        shown = list(queue.filter(_after(*after_key))[: QUEUE_PAGE_SIZE + 1])
+        more_after, more_before = len(shown) > QUEUE_PAGE_SIZE, True
+        shown = shown[:QUEUE_PAGE_SIZE]
+    elif before_key is not None:
+        rows = queue.filter(_before(*before_key)).order_by(*QUEUE_ORDER_REVERSED)
+        shown = list(rows[: QUEUE_PAGE_SIZE + 1])
+        more_before, more_after = len(shown) > QUEUE_PAGE_SIZE, True
+        shown = shown[:QUEUE_PAGE_SIZE][::-1]
+    else:
+        shown = list(queue[: QUEUE_PAGE_SIZE + 1])
+        more_after, more_before = len(shown) > QUEUE_PAGE_SIZE, False
+        shown = shown[:QUEUE_PAGE_SIZE]
+    return QueuePage(
+        items=[queue_item(escalation, now=now) for escalation in shown],
+        more_urgent_than=shown[0].pk if shown and more_before else None,
+        less_urgent_than=shown[-1].pk if shown and more_after else None,
     )
-    return (
-        _with_news(escalations_visible_to(user=user).filter(state__in=OPEN_STATES), user=user)
-        .annotate(due=next_deadline)
-        .order_by(models.F("due").asc(nulls_last=True), "-sent_at", "-id")
-    )
+
+
+def _label(choices, value: str) -> str:
+    """A choice's label in the reader's language. get_FOO_display() would hash every label of
+    the field (each a translation) on every call: a third of a page's time at 50 rows."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
 
 
 def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
@@ -282,11 +388,11 @@ def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
         "id": escalation.pk,
         "reference": escalation.case.reference,
         "type": escalation.type,
-        "type_label": str(escalation.get_type_display()),
+        "type_label": _label(EscalationType, escalation.type),
         "urgency": escalation.urgency,
-        "urgency_label": str(escalation.get_urgency_display()),
+        "urgency_label": _label(Urgency, escalation.urgency),
         "state": escalation.state,
-        "state_label": str(escalation.get_state_display()),
+        "state_label": _label(EscalationState, escalation.state),
         "deadline": deadline.isoformat() if deadline else None,
         "deadline_kind": kind,
         "deadline_label": str(DEADLINE_LABELS[kind]) if kind else "",
@@ -296,10 +402,6 @@ def queue_item(escalation: Escalation, *, now: datetime.datetime) -> dict:
         "finished": escalation.state in FINISHED_STATES,
         "url": reverse("liaison:detail", args=[escalation.pk]),
     }
-
-
-def liaison_queue_items(*, user, now: datetime.datetime) -> list[dict]:
-    return [queue_item(escalation, now=now) for escalation in liaison_queue(user=user)]
 
 
 def liaison_queue_item(*, user, escalation_id: int, now: datetime.datetime) -> dict | None:

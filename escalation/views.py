@@ -20,7 +20,13 @@ from accounts.reauth import reauth_required
 from cases.models import Gender
 from cases.selectors import case_get_for_user
 from escalation import selectors, services
-from escalation.forms import DisclosureForm, EscalationForm, MessageForm, TransitionForm
+from escalation.forms import (
+    DisclosureForm,
+    EscalationForm,
+    MessageForm,
+    QueueFilterForm,
+    TransitionForm,
+)
 from escalation.models import (
     FACT_ITEMS,
     TALKING_STATES,
@@ -73,14 +79,33 @@ def time_left_text(deadline: datetime.datetime, now: datetime.datetime) -> str:
 @require_GET
 def liaison_queue(request):
     now = timezone.now()
-    items = selectors.liaison_queue_items(user=request.user, now=now)
-    for item in items:
+    filters = QueueFilterForm(request.GET or None)
+    chosen = filters.cleaned_data if filters.is_valid() else {}
+    page = selectors.liaison_queue_page(
+        user=request.user,
+        now=now,
+        filters=chosen,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    for item in page.items:
         # The page shows the deadline and the time left even before its script runs.
         if item["deadline"]:
             item["deadline_at"] = datetime.datetime.fromisoformat(item["deadline"])
             item["time_left"] = time_left_text(item["deadline_at"], now)
-    # The server's clock, which the script counts down on.
-    context = {"items": items, "server_now": now.isoformat(timespec="seconds"), "tab": "open"}
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    context = {
+        "page": page,
+        "filters": filters,
+        "chosen": {field: chosen.get(field) or "" for field in selectors.QUEUE_FILTERS},
+        "filtered": any(chosen.get(field) for field in selectors.QUEUE_FILTERS),
+        "query": query.urlencode(),
+        # The server's clock, which the script counts down on.
+        "server_now": now.isoformat(timespec="seconds"),
+        "tab": "open",
+    }
     return render(request, "escalation/queue.html", context)
 
 

@@ -189,3 +189,115 @@ class IncidentCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}/{self.case_id}"
+
+
+# --- Rollups of the contact records (reports/rollups.py) --------------------------------------
+#
+# Counts and codes only: no row names a contact, conversation or case, so the figures of past
+# days stay whatever retention removes. Reports read them for the days and months they hold and
+# count the contact records themselves for the others (docs/architecture.md, "Daily rollups").
+
+
+class RollupGrain(models.TextChoices):
+    DAY = "day", "day"
+    MONTH = "month", "month"
+
+
+class ContactCount(models.Model):
+    """How many contacts one hotline recorded in one local day or month with one value of a code.
+
+    dimension: "channel", "contact_type", "age_group" or "gender" (each contact
+    counts once, under its value); "category" (once under each of its
+    categories); "area" (once under each top-level area its categories fall in,
+    "" for none). answered and in_danger count those of the contacts that were
+    answered, and that were at imminent risk or raised the danger alarm. The
+    day is the local day the contact ended; `start` is the day, or the first of
+    the month.
+    """
+
+    grain = models.CharField(max_length=5, choices=RollupGrain.choices)
+    start = models.DateField()
+    hotline = models.ForeignKey(Hotline, on_delete=models.PROTECT, related_name="+")
+    dimension = models.CharField(max_length=12)
+    value = models.CharField(max_length=60, blank=True)
+    contacts = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    in_danger = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            # Every hotline's counts of a few codes over a run of days or months, from the
+            # index alone on PostgreSQL.
+            models.Index(
+                fields=["grain", "dimension", "start"],
+                include=["hotline", "value", "contacts", "answered", "in_danger"],
+                name="contact_count_span",
+            ),
+            models.Index(
+                fields=["hotline", "grain", "dimension", "start"],
+                include=["value", "contacts", "answered", "in_danger"],
+                name="contact_count_hotline_span",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.start} {self.hotline_id} {self.dimension}={self.value}"
+
+
+class ContactWaitCount(models.Model):
+    """How many answered contacts of one local month, every hotline together, waited (or were
+    handled) this many seconds: the month's histogram, from which percentiles are exact."""
+
+    month = models.DateField()
+    measure = models.CharField(max_length=16)  # "waited_seconds" or "handled_seconds"
+    seconds = models.PositiveIntegerField()
+    contacts = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["measure", "month"],
+                include=["seconds", "contacts"],
+                name="contact_wait_count_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.measure}={self.seconds}"
+
+
+class ContactRollupDay(models.Model):
+    """A local day whose contacts were rolled up: its day rows are its figures, unless a
+    ContactRollupChange of the same day says a contact of it changed since."""
+
+    day = models.DateField(unique=True)
+    rolled_up_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"rolled up {self.day}"
+
+
+class ContactRollupMonth(models.Model):
+    """A local month. rolled_up_at is set once every day of it is rolled up and its month rows
+    were counted; they are its figures while none of its days has a ContactRollupChange.
+    Every rollup of a day of the month locks this row first."""
+
+    month = models.DateField(unique=True)
+    rolled_up_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"month {self.month}"
+
+
+class ContactRollupChange(models.Model):
+    """A contact record of this local day was written, changed or removed.
+
+    Written in the transaction of the change (reports/receivers.py), so a change and
+    its mark commit together; rolling the day up again deletes the marks it found.
+    Until then, reports count that day (and its month) from the contact records.
+    """
+
+    day = models.DateField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"changed {self.day}"

@@ -7,8 +7,11 @@ local time.
 """
 
 import datetime
+import functools
+import operator
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 # The union's reporting year runs from 1 December to 30 November: the yearly
@@ -136,3 +139,35 @@ def mondays_in(period: Period) -> list[datetime.date]:
         mondays.append(monday)
         monday += datetime.timedelta(days=7)
     return mondays
+
+
+def day_runs(days) -> list[Period]:
+    """Days as runs of consecutive days: 1, 2, 3 and 7 give 1-3 and 7-7."""
+    runs: list[Period] = []
+    for day in sorted(days):
+        if runs and runs[-1].end + datetime.timedelta(days=1) == day:
+            runs[-1] = Period(runs[-1].start, day)
+        else:
+            runs.append(Period(day, day))
+    return runs
+
+
+def days_in(period: Period) -> list[datetime.date]:
+    return [period.start + datetime.timedelta(days=n) for n in range(period.days)]
+
+
+def in_runs(runs: list[Period], field: str, *, moment: bool) -> Q:
+    """Rows whose field falls in one of the runs (at least one): a date, or a moment
+    (`moment=True`), which falls in the local days of a run."""
+    parts = []
+    for run in runs:
+        if moment:
+            parts.append(Q(**{f"{field}__gte": run.start_at, f"{field}__lt": run.end_before}))
+        else:
+            parts.append(Q(**{f"{field}__gte": run.start, f"{field}__lte": run.end}))
+    return functools.reduce(operator.or_, parts)
+
+
+def month_days(first: datetime.date) -> list[datetime.date]:
+    """Every day of the calendar month that starts on this day."""
+    return days_in(Period(first, _month_end(first.year, first.month)))

@@ -7,6 +7,7 @@ read is missing (404), like one that does not exist.
 
 The querysets below are the only place, with reports/figures/, where reports
 read other apps' models, and they hold no content: the figures only count them.
+The daily rollups of the contact records (reports/rollups.py) are read here too.
 """
 
 import datetime
@@ -14,13 +15,22 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case, CaseState, Category
 from escalation.models import Agency, Escalation, EscalationState
 from helpline.models import ContactRecord, Hotline, Role, SurveyResponse, User
-from reports.models import WeeklyReport
-from reports.periods import Period
+from reports.models import (
+    ContactCount,
+    ContactRollupChange,
+    ContactRollupDay,
+    ContactRollupMonth,
+    ContactWaitCount,
+    RollupGrain,
+    WeeklyReport,
+)
+from reports.periods import Period, in_runs, month_days
 from reports.report import ALL
 
 
@@ -95,6 +105,80 @@ def contacts_in(*, scope: ReportScope, period: Period) -> QuerySet:
     return _in_scope(queryset, scope, "hotline_id").order_by()
 
 
+def contacts_in_runs(*, scope: ReportScope, runs: list[Period]) -> QuerySet:
+    """Contact records of the scope that ended in any of these runs of days (at least one)."""
+    queryset = ContactRecord.objects.filter(in_runs(runs, "ended_at", moment=True))
+    return _in_scope(queryset, scope, "hotline_id").order_by()
+
+
+def contact_ends(*, ids=None, category=None) -> list[datetime.datetime]:
+    """When these contact records ended: the ones with these ids, or with this category."""
+    if ids is not None:
+        queryset = ContactRecord.objects.filter(pk__in=list(ids))
+    else:
+        queryset = ContactRecord.objects.filter(categories=category)
+    return list(queryset.values_list("ended_at", flat=True))
+
+
+def contact_counts_in(*, grain: str, scope: ReportScope, spans: list, dimensions) -> QuerySet:
+    """Rollup rows of the scope: day rows on runs of days, or month rows of these months."""
+    if grain == RollupGrain.DAY:
+        queryset = ContactCount.objects.filter(in_runs(spans, "start", moment=False))
+    else:
+        queryset = ContactCount.objects.filter(start__in=spans)
+    queryset = queryset.filter(grain=grain, dimension__in=list(dimensions))
+    return _in_scope(queryset, scope, "hotline_id").order_by()
+
+
+def contact_waits_in(*, measure: str, months: list[datetime.date]) -> QuerySet:
+    """The month histograms of waiting or handling times, every hotline together."""
+    return ContactWaitCount.objects.filter(measure=measure, month__in=months).order_by()
+
+
+def contact_rollups_current(*, period: Period) -> tuple[set, set]:
+    """The days of the period whose day rows hold their figures now, and the months whose
+    month rows may (all their days rolled up, counted as a month, and inside the period).
+
+    A day holds its figures while it is rolled up and no contact of it changed
+    since: a change leaves a mark (ContactRollupChange) until the job rolls the
+    day up again. A month holds them while every one of its days does.
+    """
+    in_period = {"day__gte": period.start, "day__lte": period.end}
+    rolled_up = ContactRollupDay.objects.filter(**in_period).values_list("day", flat=True)
+    changed = ContactRollupChange.objects.filter(**in_period).values_list("day", flat=True)
+    months = ContactRollupMonth.objects.filter(
+        month__gte=period.start, month__lte=period.end, rolled_up_at__isnull=False
+    ).values_list("month", flat=True)
+    whole = {month for month in months if month_days(month)[-1] <= period.end}
+    return set(rolled_up) - set(changed.distinct()), whole
+
+
+def contact_days_to_roll_up(*, today: datetime.date, limit: int) -> list[datetime.date]:
+    """The past days the rollup job should count, at most `limit`: first those changed since
+    they were rolled up, then those never rolled up since the first contact; the latest first."""
+    changed = (
+        ContactRollupChange.objects.filter(day__lt=today)
+        .values_list("day", flat=True)
+        .distinct()
+        .order_by("-day")
+    )
+    due = list(changed[:limit])
+    first_ended = ContactRecord.objects.order_by("ended_at").values_list("ended_at", flat=True)
+    first = first_ended.first()
+    if first is None or len(due) >= limit:
+        return due
+    first_day = timezone.localdate(first)
+    rolled_up = set(
+        ContactRollupDay.objects.filter(day__gte=first_day).values_list("day", flat=True)
+    )
+    day = today - datetime.timedelta(days=1)
+    while day >= first_day and len(due) < limit:
+        if day not in rolled_up and day not in due:
+            due.append(day)
+        day -= datetime.timedelta(days=1)
+    return due
+
+
 def cases_opened_in(*, scope: ReportScope, period: Period) -> QuerySet:
     """Cases of the scope created in the period."""
     queryset = Case.objects.filter(
@@ -149,6 +233,11 @@ def hotlines_all() -> list[Hotline]:
 def categories_all() -> list[Category]:
     """The category tree (active or not: old contacts keep retired categories)."""
     return list(Category.objects.select_related("parent").order_by("position", "code"))
+
+
+def category_place(*, category_id: int) -> tuple[str, int | None] | None:
+    """A category's code and parent as stored, or None if it is not stored yet."""
+    return Category.objects.filter(pk=category_id).values_list("code", "parent_id").first()
 
 
 def agencies_named(ids) -> dict[int, Agency]:

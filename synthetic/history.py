@@ -35,6 +35,7 @@ from escalation.models import (
     EscalationMessage,
 )
 from helpline.models import ContactRecord, Conversation, Hotline, SurveyResponse
+from reports.rollups import contact_days_mark_changed
 from synthetic import distributions as shape
 from synthetic.cases import case_draft_from_contact, case_draft_standalone, case_write
 from synthetic.contacts import contact_draw, contact_write, queued_now
@@ -215,6 +216,10 @@ class History:
                 case_write(self, case_draft_standalone(self, self.clock.last_day))
             self.timeline.write_until(None)
             queued_now(self, self.plan.queued)
+            # COPY sends no signal: say which days got contacts, so that no report reads a
+            # rollup made before them (a contact can end just after its day's midnight).
+            after_last = self.clock.last_day + datetime.timedelta(days=1)
+            contact_days_mark_changed(days=[*self.clock.days, after_last])
             for loader in self.loaders.values():
                 loader.flush()
                 loader.sequence_reset()

@@ -7,7 +7,9 @@ contacts), so a yearly report stays a few dozen queries however many contacts
 there are.
 
 What is counted, and from what:
-- contacts: ContactRecord, by the local day each contact ended (ended_at);
+- contacts: ContactRecord, by the local day each contact ended (ended_at), read
+  from the daily rollups for the days they hold and from the records for the
+  others (reports/figures/tally.py, reports/rollups.py);
 - cases: Case, opened by created_at, closed by closed_at (still closed), by the
   highest risk they ever had;
 - escalations: Escalation, by the day they were first sent (created_at), with

@@ -2,14 +2,13 @@
 
 import datetime
 
-from django.db.models import Count, DateField, F, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from escalation.models import EscalationState
-from helpline.models import Channel, ContactType, Risk
+from helpline.models import Channel, Risk
 from reports import selectors
 from reports.report import Chart
 
@@ -24,7 +23,6 @@ ONLINE_HARMS = "online"
 # A contact in danger: the operator marked imminent risk, or raised the danger alarm.
 IN_DANGER = Q(risk=Risk.IMMINENT) | Q(danger=True)
 ANSWERED = Q(answered_at__isnull=False)
-ABANDONED = Q(contact_type=ContactType.ABANDONED)
 # Escalations the agency still has to act on (a returned one waits for the hotline).
 AGENCY_WAITING = (
     EscalationState.SENT,
@@ -150,24 +148,21 @@ def escalations_per_agency(escalations, *, now) -> list[tuple[str, dict]]:
 
 
 def report_charts(
-    *, week_channel_counts, weeks, category_counts, waits, escalations, categories, now
+    *, week_channel_counts, weeks, category_counts, waits, per_agency, categories
 ) -> list[Chart]:
     """The four pictures of a report, from counts already made.
 
     week_channel_counts: {(channel, Monday): contacts} (for a weekly report it
     reaches four weeks back); category_counts: {code: contacts}; waits: the
-    waiting-time histogram [(seconds, contacts)]. The others are about the period.
+    waiting-time histogram [(seconds, contacts)]; per_agency: the period's
+    escalations_per_agency. The others are about the period.
     """
     return [
         _chart_contacts_per_week(week_channel_counts, weeks),
         chart_top_categories(category_counts, categories),
         chart_wait_distribution(waits),
-        _chart_escalations_by_agency(escalations, now=now),
+        _chart_escalations_by_agency(per_agency),
     ]
-
-
-def week_of_ended_at():
-    return TruncWeek("ended_at", tzinfo=timezone.get_current_timezone(), output_field=DateField())
 
 
 def _chart_contacts_per_week(counts: dict, weeks: list[datetime.date]) -> Chart:
@@ -217,8 +212,7 @@ def chart_wait_distribution(waits: list[tuple[int, int]]) -> Chart:
     )
 
 
-def _chart_escalations_by_agency(escalations, *, now) -> Chart:
-    per_agency = escalations_per_agency(escalations, now=now)
+def _chart_escalations_by_agency(per_agency) -> Chart:
     return Chart(
         key="escalations_by_agency",
         title=_("Yêu cầu chuyển tuyến theo cơ quan: tiếp nhận đúng hạn hay không"),

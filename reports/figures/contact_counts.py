@@ -1,60 +1,65 @@
 """A period's contacts counted in a few passes, for every figure that reads them.
 
-Each grouped count is a pass over the period's contacts: about a tenth of a
-second for a year of a million contacts on the benchmark machine
-(docs/performance.md), and a yearly report used to make some twenty of them.
-The figures now share their passes:
+The figures share their passes, each asked of a ContactTally
+(reports/figures/tally.py: the rollups for the days and months they hold, the
+contact records for the others):
 
-- one count grouped by channel, contact type, age group and gender together (a
-  few hundred groups), with how many of each were answered and in danger,
-  gives the headline counts and the four tables by choice;
-- one count by local day and channel gives the months and the weeks;
-- the waiting and handling times' histograms (reports/aggregates.py) give their
-  percentiles and the waiting-time chart;
-- one count per category and one per area of the category tree give the
-  category tables and the top-categories chart.
+- one count of every code (channel, contact type, age group, gender, category,
+  area), with how many were answered and in danger, gives the headline counts
+  and the tables by choice and by category;
+- one count of the channels by local day gives the months and the weeks;
+- the waiting and handling times' histograms give their percentiles and the
+  waiting-time chart.
 
-Every figure is still a grouped count in the database, summed here from at most
-a few thousand result rows: never a loop over contacts.
+Every figure is a grouped count in the database, summed here from at most a
+few thousand result rows: never a loop over contacts.
 """
 
 import datetime
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count
-from django.db.models.functions import Coalesce, TruncDate
-from django.utils import timezone
-
 from helpline.models import ContactType
-from reports.aggregates import histogram, percentile_from_histogram
-from reports.figures.common import ANSWERED, IN_DANGER
-
-CHOICE_FIELDS = ("channel", "contact_type", "age_group", "gender")
+from reports.aggregates import percentile_from_histogram
+from reports.figures.tally import DIMENSIONS, ContactTally
+from reports.periods import Period
 
 
 @dataclass
 class ContactCounts:
-    choices: list[dict]  # one row per combination of CHOICE_FIELDS: n, answered, in_danger
+    tally: ContactTally  # for any other grouping of the same contacts
+    # {(dimension, value): {"contacts", "answered", "in_danger"}} for every dimension
+    counted: dict[tuple[str, str | None], dict[str, int]]
     by_day_and_channel: dict[tuple[datetime.date, str], int]
     waits: list[tuple[int, int]]  # (seconds waited, contacts), answered contacts only
     handling: list[tuple[int, int]]
-    by_category: dict[str, int]  # contacts per category code (a contact in two counts in both)
-    by_area: dict[str | None, int]  # distinct contacts per top-level area; None: no category
 
-    def by(self, field: str) -> dict:
-        """How many contacts have each value of one of CHOICE_FIELDS."""
-        counted = Counter()
-        for row in self.choices:
-            counted[row[field]] += row["n"]
-        return dict(counted)
+    def by(self, dimension: str) -> dict:
+        """How many contacts have each value of one dimension (tally.DIMENSIONS)."""
+        return {
+            value: measures["contacts"]
+            for (counted_dimension, value), measures in self.counted.items()
+            if counted_dimension == dimension
+        }
+
+    @property
+    def by_category(self) -> dict[str, int]:
+        """Contacts per category code (a contact in two counts in both)."""
+        return self.by("category")
+
+    @property
+    def by_area(self) -> dict[str | None, int]:
+        """Distinct contacts per top-level area; None: no category."""
+        return self.by("area")
 
     def headline(self) -> dict:
+        # Every contact has one channel: the channels add up to every contact.
+        channels = [m for (dimension, _v), m in self.counted.items() if dimension == "channel"]
         return {
-            "contacts": sum(row["n"] for row in self.choices),
-            "answered": sum(row["answered"] for row in self.choices),
+            "contacts": sum(measures["contacts"] for measures in channels),
+            "answered": sum(measures["answered"] for measures in channels),
             "abandoned": self.by("contact_type").get(ContactType.ABANDONED, 0),
-            "in_danger": sum(row["in_danger"] for row in self.choices),
+            "in_danger": sum(measures["in_danger"] for measures in channels),
         }
 
     def by_month(self) -> dict[datetime.date, int]:
@@ -71,50 +76,31 @@ class ContactCounts:
         return dict(counted)
 
 
-def _choices(contacts) -> list[dict]:
-    return list(
-        contacts.values(*CHOICE_FIELDS)
-        .annotate(
-            n=Count("*"),
-            answered=Count("pk", filter=ANSWERED),
-            in_danger=Count("pk", filter=IN_DANGER),
-        )
-        .order_by()
-    )
-
-
-def _by_day_and_channel(contacts) -> dict:
-    day = TruncDate("ended_at", tzinfo=timezone.get_current_timezone())
-    rows = contacts.values("channel", day=day).annotate(n=Count("*")).order_by()
-    return {(row["day"], row["channel"]): row["n"] for row in rows}
-
-
-def _by_category(contacts) -> dict[str, int]:
-    rows = (
-        contacts.filter(categories__isnull=False)
-        .values("categories__code")
-        .annotate(n=Count("*"))
-        .order_by()
-    )
-    return {row["categories__code"]: row["n"] for row in rows}
-
-
-def _by_area(contacts) -> dict[str | None, int]:
-    area = Coalesce("categories__parent__code", "categories__code")
-    rows = contacts.values(area=area).annotate(n=Count("pk", distinct=True)).order_by()
-    return {row["area"]: row["n"] for row in rows}
-
-
-def contact_counts(contacts) -> ContactCounts:
-    """Count the contacts of a queryset (one scope and period) for every figure, in six passes."""
+def contact_counts(*, scope, period: Period) -> ContactCounts:
+    """Count the contacts of a scope and period for every figure."""
+    tally = ContactTally(scope=scope, period=period)
+    by_day = tally.count("channel", by=("day",))
     return ContactCounts(
-        choices=_choices(contacts),
-        by_day_and_channel=_by_day_and_channel(contacts),
-        waits=histogram(contacts, "waited_seconds"),
-        handling=histogram(contacts, "handled_seconds"),
-        by_category=_by_category(contacts),
-        by_area=_by_area(contacts),
+        tally=tally,
+        counted=tally.count(*DIMENSIONS),
+        by_day_and_channel={
+            (day, channel): measures["contacts"]
+            for (_dimension, channel, day), measures in by_day.items()
+        },
+        waits=tally.histogram("waited_seconds"),
+        handling=tally.histogram("handled_seconds"),
     )
+
+
+def headline_of(tally: ContactTally) -> dict:
+    """The headline counts of a tally's contacts, from one count by contact type."""
+    by_type = tally.count("contact_type")
+    return {
+        "contacts": sum(measures["contacts"] for measures in by_type.values()),
+        "answered": sum(measures["answered"] for measures in by_type.values()),
+        "abandoned": by_type.get(("contact_type", ContactType.ABANDONED), {}).get("contacts", 0),
+        "in_danger": sum(measures["in_danger"] for measures in by_type.values()),
+    }
 
 
 def service_times(waits: list, handling: list) -> dict:

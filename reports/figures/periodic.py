@@ -14,24 +14,21 @@ from cases.models import RISK_SCALE, Gender
 from escalation.models import EscalationType, Urgency
 from helpline.models import AgeGroup, Channel, ContactType, Risk, SurveyAnswer
 from reports import selectors
-from reports.aggregates import count_by, histogram
+from reports.aggregates import count_by
 from reports.figures.common import (
-    ABANDONED,
-    ANSWERED,
-    IN_DANGER,
     KIND_LABELS,
     ONLINE_HARMS,
     change,
     choice_rows,
     day_text,
-    deadline_filters,
     escalations_per_agency,
     period_notes,
     rate,
     report_charts,
     with_total,
 )
-from reports.figures.contact_counts import contact_counts, service_times
+from reports.figures.contact_counts import contact_counts, headline_of, service_times
+from reports.figures.tally import ContactTally
 from reports.periods import (
     Period,
     mondays_in,
@@ -43,8 +40,9 @@ from reports.report import Report, Table
 
 def periodic_report(*, kind, scope, period, now) -> Report:
     previous = previous_period(period)
-    contacts = selectors.contacts_in(scope=scope, period=period)
     escalations = selectors.escalations_sent_in(scope=scope, period=period)
+    # Counted once per agency: the table, the chart, the deadlines and the total read it.
+    per_agency = escalations_per_agency(escalations, now=now)
     categories = selectors.categories_all()
     report = Report(
         kind=kind,
@@ -58,7 +56,7 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         previous_start=previous.start,
         previous_end=previous.end,
     )
-    counted = contact_counts(contacts)
+    counted = contact_counts(scope=scope, period=period)
     cases_opened = count_by(selectors.cases_opened_in(scope=scope, period=period), "highest_risk")
     cases_closed = count_by(selectors.cases_closed_in(scope=scope, period=period), "highest_risk")
     now_figures = {
@@ -66,7 +64,7 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         **service_times(counted.waits, counted.handling),
         "cases_opened": sum(cases_opened.values()),
         "cases_closed": sum(cases_closed.values()),
-        "escalations": escalations.count(),
+        "escalations": sum(row["sent"] for _name, row in per_agency),
     }
     before_figures = _headline(scope=scope, period=previous)
     for figures in (now_figures, before_figures):
@@ -78,7 +76,7 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         _contacts_by_channel(counted),
     ]
     if scope.is_all:
-        report.tables.append(_contacts_by_hotline(contacts))
+        report.tables.append(_contacts_by_hotline(counted.tally))
     report.tables += [
         _contacts_by_month(counted, period),
         _contacts_by_type(counted),
@@ -87,22 +85,9 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         _contacts_by_age_group(counted),
         _contacts_by_gender(counted),
         _cases_by_risk(cases_opened, cases_closed),
-        _escalations_by_agency(escalations, now=now),
-        _escalations_by_choice(
-            escalations,
-            "type",
-            EscalationType.choices,
-            _("Yêu cầu chuyển tuyến theo loại"),
-            _("Loại yêu cầu"),
-        ),
-        _escalations_by_choice(
-            escalations,
-            "urgency",
-            Urgency.choices,
-            _("Yêu cầu chuyển tuyến theo mức khẩn cấp"),
-            _("Mức khẩn cấp"),
-        ),
-        _escalation_deadlines(escalations, now=now),
+        _escalations_by_agency(per_agency),
+        *_escalations_by_choice(escalations),
+        _escalation_deadlines(per_agency),
         _survey_answers(selectors.surveys_in(scope=scope, period=period)),
     ]
     report.charts = report_charts(
@@ -110,9 +95,8 @@ def periodic_report(*, kind, scope, period, now) -> Report:
         weeks=mondays_in(period),
         category_counts=counted.by_category,
         waits=counted.waits,
-        escalations=escalations,
+        per_agency=per_agency,
         categories=categories,
-        now=now,
     )
     report.notes = period_notes(now)
     return report
@@ -120,18 +104,13 @@ def periodic_report(*, kind, scope, period, now) -> Report:
 
 def _headline(*, scope, period) -> dict:
     """The figures compared with the previous period, counted for one period."""
-    contacts = selectors.contacts_in(scope=scope, period=period)
-    figures = contacts.aggregate(
-        contacts=Count("*"),
-        answered=Count("pk", filter=ANSWERED),
-        abandoned=Count("pk", filter=ABANDONED),
-        in_danger=Count("pk", filter=IN_DANGER),
-    )
+    tally = ContactTally(scope=scope, period=period)
+    figures = headline_of(tally)
     figures["cases_opened"] = selectors.cases_opened_in(scope=scope, period=period).count()
     figures["cases_closed"] = selectors.cases_closed_in(scope=scope, period=period).count()
     figures["escalations"] = selectors.escalations_sent_in(scope=scope, period=period).count()
-    waits = histogram(contacts, "waited_seconds")
-    figures.update(service_times(waits, histogram(contacts, "handled_seconds")))
+    waits = tally.histogram("waited_seconds")
+    figures.update(service_times(waits, tally.histogram("handled_seconds")))
     return figures
 
 
@@ -230,18 +209,18 @@ def _contacts_by_channel(counted) -> Table:
     return _count_table("contacts_by_channel", _("Lượt liên hệ theo kênh"), _("Kênh"), rows)
 
 
-def _contacts_by_hotline(contacts) -> Table:
-    rows_by_hotline = {
-        row["hotline_id"]: row
-        for row in contacts.values("hotline_id").annotate(
-            contacts=Count("*"),
-            answered=Count("pk", filter=ANSWERED),
-            abandoned=Count("pk", filter=ABANDONED),
-        )
-    }
+def _contacts_by_hotline(tally) -> Table:
+    counted: dict[int, dict[str, int]] = {}
+    by_type = tally.count("contact_type", by=("hotline_id",))
+    for (_dimension, contact_type, hotline_id), measures in by_type.items():
+        row = counted.setdefault(hotline_id, {"contacts": 0, "answered": 0, "abandoned": 0})
+        row["contacts"] += measures["contacts"]
+        row["answered"] += measures["answered"]
+        if contact_type == ContactType.ABANDONED:
+            row["abandoned"] += measures["contacts"]
     rows = []
     for hotline in selectors.hotlines_all():
-        row = rows_by_hotline.get(hotline.pk, {})
+        row = counted.get(hotline.pk, {})
         rows.append(
             [
                 hotline.name,
@@ -351,12 +330,9 @@ def _cases_by_risk(opened: dict, closed: dict) -> Table:
     )
 
 
-def _escalations_by_agency(escalations, *, now) -> Table:
+def _escalations_by_agency(per_agency) -> Table:
     names = ("sent", "ack_within", "ack_late", "resolve_within", "resolve_late")
-    rows = [
-        [name, *(row[field] for field in names)]
-        for name, row in escalations_per_agency(escalations, now=now)
-    ]
+    rows = [[name, *(row[field] for field in names)] for name, row in per_agency]
     return Table(
         key="escalations_by_agency",
         title=_("Yêu cầu chuyển tuyến theo cơ quan"),
@@ -373,21 +349,40 @@ def _escalations_by_agency(escalations, *, now) -> Table:
     )
 
 
-def _escalations_by_choice(escalations, field: str, choices, title: str, label: str) -> Table:
-    rows = choice_rows(count_by(escalations, field), choices)
-    return Table(
-        key=f"escalations_by_{field}",
-        title=title,
-        columns=[label, _("Đã gửi")],
-        rows=with_total(rows),
-        total_row=True,
-    )
+def _escalations_by_choice(escalations) -> list[Table]:
+    """By type and by urgency, from one count by both."""
+    counted = count_by(escalations, "type", "urgency")
+    tables = []
+    for index, field, choices, title, label in (
+        (0, "type", EscalationType.choices, _("Yêu cầu chuyển tuyến theo loại"), _("Loại yêu cầu")),
+        (
+            1,
+            "urgency",
+            Urgency.choices,
+            _("Yêu cầu chuyển tuyến theo mức khẩn cấp"),
+            _("Mức khẩn cấp"),
+        ),
+    ):
+        by_field: dict = {}
+        for key, count in counted.items():
+            by_field[key[index]] = by_field.get(key[index], 0) + count
+        tables.append(
+            Table(
+                key=f"escalations_by_{field}",
+                title=title,
+                columns=[label, _("Đã gửi")],
+                rows=with_total(choice_rows(by_field, choices)),
+                total_row=True,
+            )
+        )
+    return tables
 
 
-def _escalation_deadlines(escalations, *, now) -> Table:
-    counted = escalations.aggregate(
-        **{name: Count("pk", filter=q) for name, q in deadline_filters(now).items()}
-    )
+def _escalation_deadlines(per_agency) -> Table:
+    counted = {
+        name: sum(row[name] for _agency, row in per_agency)
+        for name in ("ack_within", "ack_late", "resolve_within", "resolve_late")
+    }
     rows = []
     for label, within, late in (
         (_("Thời hạn tiếp nhận"), counted["ack_within"], counted["ack_late"]),

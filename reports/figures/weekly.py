@@ -7,6 +7,7 @@ docs/architecture.md.
 
 import datetime
 import statistics
+from collections import Counter
 
 from django.db.models import Count, DateField, Q
 from django.db.models.functions import TruncWeek
@@ -18,15 +19,16 @@ from reports import selectors
 from reports.aggregates import count_by, histogram
 from reports.figures.common import (
     AGENCY_WAITING,
-    IN_DANGER,
     category_names,
+    escalations_per_agency,
     period_notes,
     report_charts,
-    week_of_ended_at,
     with_total,
 )
+from reports.figures.tally import ContactTally
 from reports.periods import (
     Period,
+    monday_of,
     mondays_in,
     week_reference,
 )
@@ -57,8 +59,14 @@ def volume_is_unusual(this_week: int, previous_weeks: list[int]) -> bool:
 def weekly_report(*, scope, period: Period, now) -> Report:
     history = Period(period.start - datetime.timedelta(weeks=PREVIOUS_WEEKS), period.end)
     weeks = mondays_in(history)  # the four weeks before, then this week
-    contacts = selectors.contacts_in(scope=scope, period=period)
-    history_contacts = selectors.contacts_in(scope=scope, period=history)
+    tally = ContactTally(scope=scope, period=history)
+    # Every contact has one channel: by channel, hotline and day, one count gives the days'
+    # totals, the hotlines' weeks and the channels' weeks.
+    by_day = tally.count("channel", by=("hotline_id", "day"))
+    by_category_and_day = {
+        (code, day): measures["contacts"]
+        for (_dimension, code, day), measures in tally.count("category", by=("day",)).items()
+    }
     categories = selectors.categories_all()
     report = Report(
         kind="weekly",
@@ -71,19 +79,24 @@ def weekly_report(*, scope, period: Period, now) -> Report:
         previous_start=history.start,
         previous_end=period.start - datetime.timedelta(days=1),
     )
-    report.tables.append(_weekly_overview(scope=scope, history=history, weeks=weeks))
-    report.tables.append(_weekly_rising_categories(history_contacts, weeks, categories))
+    report.tables.append(_weekly_overview(scope=scope, history=history, weeks=weeks, by_day=by_day))
+    report.tables.append(_weekly_rising_categories(by_category_and_day, weeks, categories))
     if scope.is_all:
-        report.tables.append(_weekly_unusual_provinces(history_contacts, weeks))
+        report.tables.append(_weekly_unusual_provinces(by_day, weeks))
     report.tables.append(_weekly_overdue(scope=scope, now=now))
+    this_week = Counter()
+    for (code, day), count in by_category_and_day.items():
+        if day >= period.start:
+            this_week[code] += count
     report.charts = report_charts(
-        week_channel_counts=count_by(history_contacts, "channel", week=week_of_ended_at()),
+        week_channel_counts=_per_week(_summed(by_day, lambda channel, _hotline: (channel,))),
         weeks=weeks,
-        category_counts=count_by(contacts.filter(categories__isnull=False), "categories__code"),
-        waits=histogram(contacts, "waited_seconds"),
-        escalations=selectors.escalations_sent_in(scope=scope, period=period),
+        category_counts=dict(this_week),
+        waits=histogram(selectors.contacts_in(scope=scope, period=period), "waited_seconds"),
+        per_agency=escalations_per_agency(
+            selectors.escalations_sent_in(scope=scope, period=period), now=now
+        ),
         categories=categories,
-        now=now,
     )
     report.notes = [
         _(
@@ -114,15 +127,25 @@ def _split(counts_by_week: list[int]) -> tuple[int, list[int]]:
     return counts_by_week[-1], counts_by_week[:-1]
 
 
-def _weekly_overview(*, scope, history: Period, weeks) -> Table:
-    week = week_of_ended_at()
-    contacts = selectors.contacts_in(scope=scope, period=history)
-    per_week = {
-        row["week"]: row
-        for row in contacts.values(week=week).annotate(
-            contacts=Count("pk"), in_danger=Count("pk", filter=IN_DANGER)
-        )
-    }
+def _per_week(counts_by_day: dict) -> Counter:
+    """Counts keyed (..., day) added up per week, keyed (..., the week's Monday)."""
+    counted = Counter()
+    for (*group, day), count in counts_by_day.items():
+        counted[(*group, monday_of(day))] += count
+    return counted
+
+
+def _summed(by_day: dict, group, measure: str = "contacts") -> Counter:
+    """A count by channel, hotline and day added up into {(*group(channel, hotline), day): n}."""
+    counted = Counter()
+    for (_dimension, channel, hotline_id, day), measures in by_day.items():
+        counted[(*group(channel, hotline_id), day)] += measures[measure]
+    return counted
+
+
+def _weekly_overview(*, scope, history: Period, weeks, by_day) -> Table:
+    contacts = _per_week(_summed(by_day, lambda _channel, _hotline: ()))
+    in_danger = _per_week(_summed(by_day, lambda _channel, _hotline: (), "in_danger"))
     local = timezone.get_current_timezone()
     cases = count_by(
         selectors.cases_opened_in(scope=scope, period=history),
@@ -133,11 +156,8 @@ def _weekly_overview(*, scope, history: Period, weeks) -> Table:
         week=TruncWeek("created_at", tzinfo=local, output_field=DateField()),
     )
     series = (
-        (_("Lượt liên hệ"), [per_week.get(m, {}).get("contacts", 0) for m in weeks]),
-        (
-            _("Lượt liên hệ có nguy hiểm tức thời"),
-            [per_week.get(m, {}).get("in_danger", 0) for m in weeks],
-        ),
+        (_("Lượt liên hệ"), [contacts[(monday,)] for monday in weeks]),
+        (_("Lượt liên hệ có nguy hiểm tức thời"), [in_danger[(monday,)] for monday in weeks]),
         (_("Hồ sơ mở mới"), [cases.get(m, 0) for m in weeks]),
         (_("Yêu cầu chuyển tuyến đã gửi"), [escalations.get(m, 0) for m in weeks]),
     )
@@ -162,12 +182,8 @@ def _weekly_overview(*, scope, history: Period, weeks) -> Table:
     )
 
 
-def _weekly_rising_categories(history_contacts, weeks, categories) -> Table:
-    counts = count_by(
-        history_contacts.filter(categories__isnull=False),
-        "categories__code",
-        week=week_of_ended_at(),
-    )
+def _weekly_rising_categories(by_category_and_day, weeks, categories) -> Table:
+    counts = _per_week(by_category_and_day)
     names = category_names(categories)
     rising = []
     for code in {code for code, _week in counts}:
@@ -194,8 +210,8 @@ def _against(previous: list[int], this_week: int) -> list:
     return [sum(previous), round(this_week - statistics.fmean(previous), 1)]
 
 
-def _weekly_unusual_provinces(history_contacts, weeks) -> Table:
-    counts = count_by(history_contacts, "hotline_id", week=week_of_ended_at())
+def _weekly_unusual_provinces(by_day, weeks) -> Table:
+    counts = _per_week(_summed(by_day, lambda _channel, hotline_id: (hotline_id,)))
     rows = []
     for hotline in selectors.hotlines_all():
         this_week, previous = _split([counts.get((hotline.pk, monday), 0) for monday in weeks])

@@ -1,6 +1,11 @@
 // The liaison's queue, kept current over ws/liaison/ without reloading: what is new to
 // this liaison, which deadline is counted and how long is left, counted down to the minute.
 // Everything from the server is written with textContent, never as HTML.
+//
+// The queue comes in pages, the most urgent first, and may be filtered. The socket's queue
+// frame is the first page, so it replaces the rows only there, unfiltered. On any page a
+// row that changes is updated, or taken off once finished or out of the filter; a new
+// escalation that matches the filter is added to the first page only.
 (function () {
   "use strict";
 
@@ -42,6 +47,14 @@
   if (!body) {
     return;
   }
+  var isFirst = body.getAttribute("data-first") !== "false";
+  var hasMore = body.getAttribute("data-more") === "true";
+  var filters = {
+    state: body.getAttribute("data-filter-state") || "",
+    urgency: body.getAttribute("data-filter-urgency") || "",
+    type: body.getAttribute("data-filter-type") || ""
+  };
+  var filtered = Boolean(filters.state || filters.urgency || filters.type);
 
   // Time left is counted on the server's clock: the page and each queue frame say
   // what time the server had, and this computer's clock may be off by minutes.
@@ -201,15 +214,39 @@
     refreshEmpty();
   }
 
+  function matchesFilters(item) {
+    return Object.keys(filters).every(function (field) {
+      return !filters[field] || item[field] === filters[field];
+    });
+  }
+
+  // A new escalation is added to the first page only, before its last row (anywhere when
+  // no page follows): a later page is read again when the liaison opens it.
+  function belongsOnFirstPage(row) {
+    if (!isFirst) {
+      return false;
+    }
+    var rows = body.querySelectorAll("tr");
+    if (!hasMore || !rows.length) {
+      return true;
+    }
+    return sortKey(row) <= sortKey(rows[rows.length - 1]);
+  }
+
   function upsert(item) {
-    if (item.finished) {
-      // Resolved, declined or withdrawn: it belongs to the other tab now.
+    if (item.finished || !matchesFilters(item)) {
+      // Resolved, declined or withdrawn: it belongs to the other tab now. Or it no
+      // longer matches what this page is filtered by.
       remove(item.id);
       return;
     }
     var old = findRow(item.id);
     var row = buildRow(item);
+    if (!old && !belongsOnFirstPage(row)) {
+      return;
+    }
     if (old) {
+      // A row already on the page stays on it, updated and put in its place.
       body.removeChild(old);
     }
     row.classList.add("fresh");
@@ -238,7 +275,10 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "queue") {
         setServerNow(frame.now);
-        replaceAll(frame.items || []);
+        if (isFirst && !filtered) {
+          hasMore = frame.more === true;
+          replaceAll(frame.items || []);
+        }
       } else if (frame.type === "escalation" && frame.item) {
         upsert(frame.item);
       } else if (frame.type === "removed") {

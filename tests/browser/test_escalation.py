@@ -23,7 +23,7 @@ def create_case(operator: Page) -> str:
     return operator.locator("h1").inner_text().split()[0]
 
 
-def escalate_to_a05(operator: Page) -> None:
+def escalate_to_a05(operator: Page, *, urgency: str = "24h") -> None:
     operator.get_by_role("link", name="Chuyển tuyến tới cơ quan").click()
     operator.wait_for_url(re.compile(r"/escalations/case/\d+/new/$"))
     operator.select_option("#id_escalation_type", "self_harm")
@@ -33,7 +33,7 @@ def escalate_to_a05(operator: Page) -> None:
     expect(operator.locator("#id_agency option", has_text="sức khỏe tâm thần")).to_be_disabled()
     a05 = operator.locator("#id_agency option", has_text="Cục An ninh mạng").get_attribute("value")
     operator.select_option("#id_agency", a05)
-    operator.check("input[name=urgency][value='24h']")
+    operator.check(f"input[name=urgency][value='{urgency}']")
     operator.check("input[name=legal_basis][value='emergency']")
     operator.fill("#id_summary", "Ảnh riêng tư của một học sinh bị đăng lại trên mạng xã hội.")
     operator.check("input[name=youth_informed][value='informed']")
@@ -162,4 +162,46 @@ def test_it_counts_down_in_english_once_english_is_chosen(login_as):
     expect(row.locator(".time-left")).to_have_text(re.compile(r"left$"))
     expect(row.locator(".deadline-kind")).to_have_text("Acknowledge by")
     assert liaison.evaluate("window.stillTheSamePage") is True
+    assert axe_violations(liaison) == []
+
+
+def test_it_adds_news_to_a_filtered_or_later_page_only_where_it_belongs(login_as):
+    operator = login_as("op_hanoi")
+    urgent = create_case(operator)
+    escalate_to_a05(operator, urgency="immediate")
+    slower = create_case(operator)
+    escalate_to_a05(operator)
+    slower_page = hotline_page_of_the_escalation(operator)
+
+    # Filtered to immediate ones: a 24 h escalation sent now stays off the page, an
+    # immediate one sent after it shows.
+    liaison = login_as("liaison_a05")
+    liaison.goto("/liaison/?urgency=immediate")
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    expect(liaison.locator("#queue tr", has_text=urgent)).to_be_visible()
+    expect(liaison.locator("#queue tr", has_text=slower)).to_have_count(0)
+    other_slow = create_case(operator)
+    escalate_to_a05(operator)
+    other_urgent = create_case(operator)
+    escalate_to_a05(operator, urgency="immediate")
+    expect(liaison.locator("#queue tr", has_text=other_urgent)).to_be_visible()
+    expect(liaison.locator("#queue tr", has_text=other_slow)).to_have_count(0)
+
+    # A later page (after the most urgent one): what is on it is updated live, a new
+    # escalation is not added to it (it is on the first page).
+    first_row = liaison.locator("#queue tr", has_text=urgent)
+    liaison.goto(f"/liaison/?after={first_row.get_attribute('data-id')}")
+    expect(liaison.locator("#live-status")).to_have_text("Đang cập nhật trực tiếp")
+    row = liaison.locator("#queue tr", has_text=slower)
+    expect(row).to_be_visible()
+    expect(liaison.locator("#queue tr", has_text=urgent)).to_have_count(0)
+    liaison.evaluate("window.stillTheSamePage = true")
+    newest = create_case(operator)
+    escalate_to_a05(operator, urgency="immediate")
+    operator.goto(slower_page)
+    send_from_the_hotline(operator, "Tổng đài bổ sung thông tin")
+    expect(row).to_have_class(re.compile(r"\bfresh\b"))
+    expect(liaison.locator("#queue tr", has_text=newest)).to_have_count(0)
+    assert liaison.evaluate("window.stillTheSamePage") is True
+    expect(liaison.get_by_role("link", name="« Gấp nhất")).to_be_visible()
     assert axe_violations(liaison) == []

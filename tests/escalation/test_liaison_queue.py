@@ -191,6 +191,128 @@ def test_it_says_a_returned_escalation_waits_on_no_deadline(client, liaison_a05,
     assert text(row).endswith("— —")
 
 
+# --- pages and filters ---
+
+
+def page_of(client, user, **query) -> str:
+    staff_login(client, user)
+    response = client.get(reverse("liaison:queue"), query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def link_cursor(html: str, name: str) -> str | None:
+    """The escalation a pager link ("after" or "before") continues from, if there is one."""
+    found = re.search(rf'href="\?[^"]*\b{name}=(\d+)"', html)
+    return found.group(1) if found else None
+
+
+@pytest.fixture
+def backlog(liaison_a05, send):
+    """Seven open A05 escalations: three sent, acknowledged ones, a returned one (no deadline)."""
+    immediate = [send(urgency="immediate", ago=n * MINUTE) for n in range(3)]
+    day = [send(urgency="24h", ago=n * MINUTE) for n in range(2)]
+    escalation_transition(user=liaison_a05, escalation_id=day[1].pk, transition="acknowledge")
+    slow = send(urgency="72h")
+    returned = send(urgency="immediate")
+    escalation_transition(
+        user=liaison_a05, escalation_id=returned.pk, transition="return", text="Thiếu tuổi"
+    )
+    # The most urgent first: the nearest deadline (the immediate ones sent earliest), then
+    # the later deadlines, then the one waiting on the hotline.
+    return [immediate[2], immediate[1], immediate[0], day[0], slow, day[1], returned]
+
+
+@pytest.mark.django_db
+def test_it_pages_the_queue_most_urgent_first_and_back_without_counting_it(
+    client, liaison_a05, backlog, monkeypatch
+):
+    monkeypatch.setattr("escalation.selectors.QUEUE_PAGE_SIZE", 3)
+    expected = [escalation.pk for escalation in backlog]
+
+    with CaptureQueriesContext(connection) as queries:
+        first = page_of(client, liaison_a05)
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    second = page_of(client, liaison_a05, after=link_cursor(first, "after"))
+    third = page_of(client, liaison_a05, after=link_cursor(second, "after"))
+
+    assert list(rows(first)) == expected[:3]
+    assert list(rows(second)) == expected[3:6]
+    assert list(rows(third)) == expected[6:]
+    assert link_cursor(first, "before") is None
+    assert link_cursor(third, "after") is None
+    # Back from the last page, and "the most urgent" from anywhere.
+    back = page_of(client, liaison_a05, before=link_cursor(third, "before"))
+    assert list(rows(back)) == expected[3:6]
+    assert (
+        list(rows(page_of(client, liaison_a05, before=link_cursor(back, "before"))))
+        == (expected[:3])
+    )
+    assert "Gấp nhất" in third and "Gấp nhất" not in first
+
+
+@pytest.mark.django_db
+def test_it_reads_a_page_in_the_same_queries_however_long_the_queue(
+    client, liaison_a05, send, monkeypatch
+):
+    monkeypatch.setattr("escalation.selectors.QUEUE_PAGE_SIZE", 2)
+
+    def queries_for_a_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("liaison:queue")).status_code == 200
+        return len(queries)
+
+    for _n in range(3):
+        send()
+    page_of(client, liaison_a05)  # logged in, the session's first writes done
+    short = queries_for_a_page()
+    for _n in range(6):
+        send()
+    assert queries_for_a_page() == short
+    assert len(rows(page_of(client, liaison_a05))) == 2
+
+
+@pytest.mark.django_db
+def test_it_filters_the_queue_by_state_urgency_and_type(client, liaison_a05, backlog):
+    immediate_sent = [backlog[0].pk, backlog[1].pk, backlog[2].pk]
+
+    assert list(rows(page_of(client, liaison_a05, urgency="immediate", state="sent"))) == (
+        immediate_sent
+    )
+    assert list(rows(page_of(client, liaison_a05, state="acknowledged"))) == [backlog[5].pk]
+    assert list(rows(page_of(client, liaison_a05, state="returned"))) == [backlog[6].pk]
+    nothing = page_of(client, liaison_a05, type="child_abuse")
+    assert rows(nothing) == {}
+    assert "Không có yêu cầu nào khớp bộ lọc." in nothing
+    # A value that is no filter is not applied: the whole queue, and the form says why.
+    assert len(rows(page_of(client, liaison_a05, state="resolved"))) == len(backlog)
+
+
+@pytest.mark.django_db
+def test_it_keeps_the_filters_on_the_pager_links(client, liaison_a05, backlog, monkeypatch):
+    monkeypatch.setattr("escalation.selectors.QUEUE_PAGE_SIZE", 2)
+
+    first = page_of(client, liaison_a05, urgency="immediate")
+    link = re.search(r'href="\?([^"]*\bafter=\d+)"', first).group(1).replace("&amp;", "&")
+    assert link == f"urgency=immediate&after={backlog[1].pk}"
+    second = page_of(client, liaison_a05, urgency="immediate", after=str(backlog[1].pk))
+    assert list(rows(second)) == [backlog[2].pk, backlog[6].pk]
+
+
+@pytest.mark.django_db
+def test_it_starts_from_the_top_for_a_cursor_the_liaison_may_not_see(
+    client, op_hanoi, liaison_a05, backlog, send, monkeypatch
+):
+    monkeypatch.setattr("escalation.selectors.QUEUE_PAGE_SIZE", 3)
+    foreign = send(agency_code="hotline-111", escalation_type="child_abuse")
+    first = list(rows(page_of(client, liaison_a05)))
+
+    for cursor in (str(foreign.pk), "999999", "-1", "x", str(2**70)):
+        assert list(rows(page_of(client, liaison_a05, after=cursor))) == first
+        assert list(rows(page_of(client, liaison_a05, before=cursor))) == first
+    assert foreign.pk not in rows(page_of(client, liaison_a05, after=str(backlog[2].pk)))
+
+
 # --- the "closed / withdrawn" tab ---
 
 

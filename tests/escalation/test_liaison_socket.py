@@ -86,6 +86,31 @@ async def test_it_sends_each_agency_its_own_queue_and_its_own_news(
         await socket.disconnect()
 
 
+async def test_it_sends_the_first_page_of_the_queue_and_whether_more_follow(
+    op_hanoi, liaison_a05, make_case, monkeypatch
+):
+    monkeypatch.setattr("escalation.selectors.QUEUE_PAGE_SIZE", 2)
+    sent = []
+    for urgency in ("72h", "immediate", "24h"):
+        case = await database_sync_to_async(make_case)(by=op_hanoi)
+        sent.append(await escalate_async(case, by=op_hanoi, urgency=urgency))
+
+    socket = await liaison_socket(liaison_a05)
+
+    # The most urgent first, as the page's first page.
+    assert [item["id"] for item in socket.queue["items"]] == [sent[1].pk, sent[2].pk]
+    assert socket.queue["more"] is True
+    await transition_async(
+        user=op_hanoi, escalation_id=sent[0].pk, transition="withdraw", text="Nhầm"
+    )
+    assert (await socket.receive_json_from(timeout=2))["type"] == "removed"
+    await socket.send_json_to({"type": "sync"})
+    synced = await socket.receive_json_from(timeout=2)
+    assert [item["id"] for item in synced["items"]] == [sent[1].pk, sent[2].pk]
+    assert synced["more"] is False
+    await socket.disconnect()
+
+
 async def test_it_shows_a_widened_liaison_nothing_more_on_the_socket(
     op_hanoi, liaison_111, make_case
 ):

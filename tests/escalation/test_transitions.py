@@ -18,7 +18,7 @@ from escalation.models import (
     EscalationMessage,
     EscalationState,
 )
-from escalation.selectors import liaison_queue_items
+from escalation.selectors import liaison_queue_page
 from escalation.services import EscalationError, StaleEscalationError, escalation_transition
 from helpline.staff import staff_create
 from tests.escalation.helpers import T0, agency, escalate
@@ -260,7 +260,7 @@ def test_it_orders_the_liaison_queue_by_deadline_and_marks_overdue_ones(
     )
     now = T0 + agency("a05-police").immediate_acknowledge_within + MINUTE
 
-    items = liaison_queue_items(user=liaison_a05, now=now)
+    items = liaison_queue_page(user=liaison_a05, now=now).items
 
     # Open ones only, by the deadline counted now; the declined one has its own tab.
     assert [item["id"] for item in items] == [urgent.pk, medium.pk, slow.pk, returned.pk]

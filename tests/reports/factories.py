@@ -352,3 +352,13 @@ def _surveys(data, rng, clock, hotline_ids, how_many) -> None:
             )
         )
     SurveyResponse.objects.bulk_create(rows)
+
+
+def roll_up_every_day(*, now: datetime.datetime) -> int:
+    """Run the worker's rollup job until every day before `now`'s is rolled up; how many days."""
+    from reports.jobs import roll_up_contact_days
+
+    rolled = 0
+    while done := roll_up_contact_days(now=now):
+        rolled += done
+    return rolled

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from escalation.services import escalation_transition
 from helpline.conversations import conversation_accept, conversation_start, message_post
 from helpline.models import ContactRecord, Hotline, PresenceStatus
 from helpline.presence import presence_heartbeat
@@ -225,6 +226,32 @@ def test_it_says_when_time_alone_changes_the_board(settings, reference_data):
     board = board_snapshot(scope=ALL, at=now)
 
     assert board["next_change_in"] == pytest.approx(90)
+
+
+def test_it_wakes_for_the_next_deadline_of_an_escalation_still_waiting_on_the_agency(
+    op_hanoi, liaison_a05, make_case
+):
+    now = timezone.now()
+    hour = datetime.timedelta(hours=1)
+    # A05 acknowledges a 24 h escalation within 12 h and resolves it within 7 days; the board
+    # wakes two hours before a deadline, when it becomes due soon.
+    waiting = escalate(make_case(by=op_hanoi), by=op_hanoi, at=now - hour)
+    working = escalate(make_case(by=op_hanoi), by=op_hanoi, at=now - 2 * hour)
+    escalation_transition(user=liaison_a05, escalation_id=working.pk, transition="acknowledge")
+    declined = escalate(make_case(by=op_hanoi), by=op_hanoi, at=now - 5 * hour)
+    escalation_transition(
+        user=liaison_a05, escalation_id=declined.pk, transition="decline", text="Không thuộc"
+    )
+
+    board = board_snapshot(scope=op_hanoi.hotline_id, at=now)
+    assert board["next_change_in"] == pytest.approx((11 * hour - 2 * hour).total_seconds())
+
+    escalation_transition(
+        user=liaison_a05, escalation_id=waiting.pk, transition="decline", text="Không thuộc"
+    )
+    board = board_snapshot(scope=op_hanoi.hotline_id, at=now)
+    wakes_at = working.resolve_by - 2 * hour
+    assert board["next_change_in"] == pytest.approx((wakes_at - now).total_seconds())
 
 
 def test_it_reads_the_board_in_the_same_number_of_queries_however_busy(

@@ -18,7 +18,7 @@ from helpline.models import AgeGroup, Channel, ContactRecord, ContactType, Hotli
 from reports.aggregates import percentile_from_histogram
 from reports.figures import ReportRequestError, report_build
 from reports.report import ALL
-from tests.reports.factories import report_dataset
+from tests.reports.factories import report_dataset, roll_up_every_day
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,14 @@ LOCAL = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime.datetime(2026, 4, 11, 0, 0, tzinfo=LOCAL)
 
 
-@pytest.fixture
-def quarter(op_hanoi):
-    """A random dataset around the first quarter of 2026, over Hanoi, Hue and central."""
-    return report_dataset(seed=11, by=op_hanoi, start=Q1_START, end=Q1_END, now=NOW)
+@pytest.fixture(params=["records", "rollups"])
+def quarter(request, op_hanoi):
+    """A random dataset around the first quarter of 2026, over Hanoi, Hue and central,
+    counted from the contact records, then once more with every past day rolled up."""
+    data = report_dataset(seed=11, by=op_hanoi, start=Q1_START, end=Q1_END, now=NOW)
+    if request.param == "rollups":
+        assert roll_up_every_day(now=NOW) > 0
+    return data
 
 
 def build(scope, *, kind="quarterly", start=Q1_START, end=Q1_END):

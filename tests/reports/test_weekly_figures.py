@@ -10,6 +10,7 @@ from escalation.models import Agency, Escalation
 from helpline.models import ContactRecord, Hotline
 from reports.figures import category_is_rising, report_build, volume_is_unusual
 from reports.report import ALL
+from tests.reports.factories import roll_up_every_day
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,19 @@ def contacts(code: str, week_offset: int, how_many: int, *, categories=(), **fie
         record.categories.set(chosen)
 
 
+@pytest.fixture(params=["records", "rollups"])
+def counted_from(request, monkeypatch):
+    """Each report counted from the contact records, then once more from the daily rollups."""
+    monkeypatch.setattr(f"{__name__}.ROLL_UP_FIRST", request.param == "rollups")
+    return request.param
+
+
+ROLL_UP_FIRST = False
+
+
 def weekly(scope: str, start=MONDAY):
+    if ROLL_UP_FIRST:
+        roll_up_every_day(now=NOW)
     return report_build(kind="weekly", scope=scope, start=start, end=start, now=NOW)
 
 
@@ -55,6 +68,7 @@ def test_it_calls_a_category_rising_from_two_contacts_above_the_mean():
     assert category_is_rising(4, [2, 2, 1, 3])
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_covers_monday_to_sunday_whatever_day_it_is_asked_for(reference_data):
     report = weekly("01", start=MONDAY + datetime.timedelta(days=3))
 
@@ -62,6 +76,7 @@ def test_it_covers_monday_to_sunday_whatever_day_it_is_asked_for(reference_data)
     assert report.title == "Báo cáo tình hình tuần 2026-W48"
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_lists_the_provinces_with_unusual_volume_for_all_hotlines(reference_data):
     for offset in (-4, -3, -2, -1):
         contacts("46", offset, 2)
@@ -81,6 +96,7 @@ def test_it_lists_the_provinces_with_unusual_volume_for_all_hotlines(reference_d
     assert "weekly_unusual_provinces" not in [table.key for table in weekly("46").tables]
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_lists_the_categories_rising_against_the_four_weeks_before(reference_data):
     contacts("01", 0, 3, categories=["online.sextortion"])
     for offset in (-4, -3, -2, -1):
@@ -92,6 +108,7 @@ def test_it_lists_the_categories_rising_against_the_four_weeks_before(reference_
     assert rising == {Category.objects.get(code="online.sextortion").name: [3, 0, 3.0]}
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_counts_the_contacts_in_danger_this_week(reference_data):
     contacts("01", 0, 2, risk="imminent")
     contacts("01", 0, 1, danger=True)
@@ -104,6 +121,7 @@ def test_it_counts_the_contacts_in_danger_this_week(reference_data):
     assert in_danger[3:5] == [1, 3]  # the week before, this week
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_counts_escalations_overdue_now_and_says_platforms_are_not_yet_recorded(op_hanoi):
     a05 = Agency.objects.get(code="a05-police")
     hour = datetime.timedelta(hours=1)
@@ -141,6 +159,7 @@ def test_it_counts_escalations_overdue_now_and_says_platforms_are_not_yet_record
     assert any("Nền tảng" in note and "chưa ghi nhận" in note for note in report.notes)
 
 
+@pytest.mark.usefixtures("counted_from")
 def test_it_draws_the_five_weeks_by_channel(reference_data):
     contacts("01", -4, 1)
     contacts("01", 0, 2)

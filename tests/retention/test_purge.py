@@ -19,11 +19,16 @@ from helpline.models import (
     Message,
     YouthIdentity,
 )
+from reports.figures import report_build
+from reports.models import ContactCount, ContactRollupChange, ContactWaitCount
+from reports.report import ALL
+from reports.rollups import contact_day_roll_up
 from retention import jobs
 from retention.models import LegalHold, PurgeKind, PurgeRecord
 from retention.purge import PURGES_BY_KIND, Purge, purge_batch, purge_run
 from retention.services import legal_hold_lift, legal_hold_place
 from telephony.models import CallbackEvent, CallbackRequest, PhoneNumber
+from tests.reports.factories import roll_up_every_day
 from tests.retention.helpers import DAY, MINUTE, T0, call, case_from_chat, chat
 
 pytestmark = pytest.mark.usefixtures("reference_data")
@@ -91,6 +96,52 @@ def test_it_keeps_the_figures_of_earlier_reports_after_the_purge(op_hanoi, hotli
     assert purge(T0 + 2 * DAY + NINETY_DAYS + DAY) == 4
     assert not Conversation.objects.exists()
     assert contacts_by_channel() == before
+
+
+def year_report(now):
+    """Every figure of the union year T0 falls in, for all hotlines, as the page counts it."""
+    report = report_build(
+        kind="yearly",
+        scope=ALL,
+        start=datetime.date(2025, 12, 1),
+        end=datetime.date(2026, 11, 30),
+        now=now,
+    )
+    return report.tables, report.charts
+
+
+def rollup_rows() -> list:
+    return [
+        *ContactCount.objects.order_by("pk").values(),
+        *ContactWaitCount.objects.order_by("pk").values(),
+    ]
+
+
+@pytest.mark.django_db
+def test_it_keeps_every_figure_and_the_daily_rollups_whole_through_the_purges(
+    op_hanoi, hotline_hanoi
+):
+    for day in range(3):
+        chat(operator=op_hanoi, at=T0 + day * DAY)
+    call(hotline=hotline_hanoi, at=T0)
+    case_from_chat(operator=op_hanoi, escalate=True, at=T0 + DAY)
+    rolled_up_at = T0 + 4 * DAY
+    assert roll_up_every_day(now=rolled_up_at) == 4
+    before, rows = year_report(rolled_up_at), rollup_rows()
+
+    # Every contact and the closed case are past their period.
+    assert purge(CASE_CLOSED + DAY + FIVE_YEARS) == 5
+    assert not Conversation.objects.exists()
+    assert not Message.objects.exists()
+
+    # The purge changed nothing a report counts: no day was marked, the rows are the same.
+    assert not ContactRollupChange.objects.exists()
+    assert rollup_rows() == rows
+    assert year_report(rolled_up_at) == before
+    # And the days rolled up again from what the purge left give the same figures.
+    for day in range(4):
+        contact_day_roll_up(day=(T0 + day * DAY).date(), now=CASE_CLOSED + FIVE_YEARS)
+    assert year_report(rolled_up_at) == before
 
 
 @pytest.mark.django_db
