@@ -29,17 +29,13 @@ from django.utils import translation
 from helpline import conversations, presence, selectors
 
 MOST_PER_COMMIT = 100
-SEEN_LINGER_SECONDS = 1.0
-TICK_LINGER_SECONDS = 0.05
 
 
 class Together:
     """Run items through run_together(items) -> one result (or error) per item, in batches."""
 
-    def __init__(self, run_together: Callable[[list], list], *, linger: float = 0.0):
+    def __init__(self, run_together: Callable[[list], list]):
         self.run_together = run_together
-        # How long a batch waits for more before it runs: for work nobody waits on.
-        self.linger = linger
         self.waiting: list[tuple[object, asyncio.Future]] = []
         self.committer: asyncio.Task | None = None
 
@@ -54,8 +50,6 @@ class Together:
         return result
 
     async def _run_waiting(self):
-        if self.linger:
-            await asyncio.sleep(self.linger)
         while self.waiting:
             batch = self.waiting[:MOST_PER_COMMIT]
             del self.waiting[:MOST_PER_COMMIT]
@@ -75,10 +69,10 @@ _batches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Togeth
 )
 
 
-def _together(name: str, run_together, *, linger: float = 0.0) -> Together:
+def _together(name: str, run_together) -> Together:
     per_loop = _batches.setdefault(asyncio.get_running_loop(), {})
     if name not in per_loop:
-        per_loop[name] = Together(run_together, linger=linger)
+        per_loop[name] = Together(run_together)
     return per_loop[name]
 
 
@@ -94,27 +88,8 @@ async def presence_touch(*, user) -> None:
 
 
 async def youth_seen(*, conversation_id) -> None:
-    """Record that a waiting young person's socket is alive (only a queued chat is written).
-
-    Written every CHAT_QUEUED_GRACE_SECONDS / 3 for a grace of the whole: a second
-    spent gathering the other sockets' marks costs nothing, and 5,000 waiting
-    chats then cost about one commit a second, not 170.
-    """
-    await _together(
-        "seen", conversations.conversations_youth_seen_together, linger=SEEN_LINGER_SECONDS
-    ).run(conversation_id)
-
-
-async def youth_changes(*, conversation_id, delivered: int, known):
-    """selectors.youth_conversation_changes for a young person's tick, read with others'.
-
-    Ticks are spread over the period, so at idle they rarely meet by chance; a
-    short wait gathers them (one read for thousands of waiting chats' ticks, not
-    one each), and a tick is a repair, never on a message's path.
-    """
-    return await _together(
-        "youth-changes", selectors.youth_conversations_changes, linger=TICK_LINGER_SECONDS
-    ).run((conversation_id, delivered, known))
+    """Record that a waiting young person's socket is alive (only a queued chat is written)."""
+    await _together("seen", conversations.conversations_youth_seen_together).run(conversation_id)
 
 
 async def staff_for_socket(*, user_id, session_key: str, session_auth_hash: str):
