@@ -150,13 +150,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer: in memory by default, Redis when REDIS_URL is set.
 REDIS_URL = env_str("REDIS_URL")
+# channels_redis waits for a process's messages with a BZPOPMIN of 5 s. Since
+# redis-py 8 every read also times out after 5 s by default, so a wait that
+# heard nothing raised TimeoutError and closed the socket it served: any socket
+# quiet for 5 s. Reads that outlast the pop keep that wait whole, and a Redis
+# that stopped answering is still noticed.
+CHANNEL_REDIS_READ_TIMEOUT_SECONDS = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # A socket's inbox holds signals while it is busy; a full inbox drops
-            # them (repaired by the socket's tick), so leave room for bursts.
-            "CONFIG": {"hosts": redis_hosts_from_url("REDIS_URL", REDIS_URL), "capacity": 1000},
+            "CONFIG": {
+                "hosts": [
+                    {"address": url, "socket_timeout": CHANNEL_REDIS_READ_TIMEOUT_SECONDS}
+                    for url in redis_hosts_from_url("REDIS_URL", REDIS_URL)
+                ],
+                # A socket's inbox holds signals while it is busy; a full inbox drops
+                # them (repaired by the socket's tick), so leave room for bursts.
+                "capacity": 1000,
+            },
         }
     }
 else:

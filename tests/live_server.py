@@ -28,6 +28,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def redis_server():
+    """A Redis of its own on a free loopback port; its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not redis_answers(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def redis_answers(port: int) -> bool:
+    ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True)
+    return ping.stdout.strip() == b"PONG"
+
+
 def _postgres_database_for_server(base_url: str) -> tuple[str, str]:
     """Create a fresh database next to the one in base_url; return (url, name)."""
     import psycopg

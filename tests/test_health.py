@@ -20,6 +20,7 @@ from tests.live_server import (
     _drop_postgres_database,
     _wait_until_healthy,
     free_port,
+    redis_server,
     server_command,
     server_environment,
 )
@@ -40,29 +41,6 @@ def database_refusing(monkeypatch):
     monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "cursor", refuse)
     yield
     monkeypatch.undo()
-
-
-@contextmanager
-def redis_server():
-    """A Redis of its own on a free loopback port; its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not redis_answers(port) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def redis_answers(port: int) -> bool:
-    ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True)
-    return ping.stdout.strip() == b"PONG"
 
 
 # --- /healthz ------------------------------------------------------------------------

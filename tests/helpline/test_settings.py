@@ -1,5 +1,6 @@
 """Settings come from the environment; a bad value stops the start and names the variable."""
 
+import asyncio
 import base64
 import os
 import runpy
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from channels_redis.core import RedisChannelLayer
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -19,6 +21,7 @@ from config.env import (
     env_list,
     redis_hosts_from_url,
 )
+from tests.live_server import redis_server
 from tests.logins import staff_login
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -155,7 +158,28 @@ def test_it_switches_to_postgres_and_redis_when_their_urls_are_set(environment):
     assert settings["DATABASES"]["default"]["ENGINE"] == "django.db.backends.postgresql"
     layer = settings["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == ["redis://127.0.0.1:6379/0"]
+    assert [host["address"] for host in layer["CONFIG"]["hosts"]] == ["redis://127.0.0.1:6379/0"]
+
+
+async def test_a_channel_layer_wait_that_hears_nothing_outlasts_redis_pop(environment):
+    """The Redis layer that settings build keeps waiting through a silence longer than its pop.
+
+    redis-py 8 made every read time out after 5 s, as long as channels_redis's
+    BZPOPMIN: each quiet wait then failed, and with it the socket it served.
+    """
+    with redis_server() as url:
+        environment.setenv("REDIS_URL", url)
+        layer = RedisChannelLayer(**load_settings()["CHANNEL_LAYERS"]["default"]["CONFIG"])
+        channel = await layer.new_channel()
+        waiting = asyncio.ensure_future(layer.receive(channel))
+        try:
+            await asyncio.sleep(layer.brpop_timeout + 2)
+            assert not waiting.done(), waiting.exception()
+            await layer.send(channel, {"type": "chat.message", "seq": 1})
+            assert await asyncio.wait_for(waiting, 5) == {"type": "chat.message", "seq": 1}
+        finally:
+            waiting.cancel()
+            await layer.flush()
 
 
 @pytest.mark.parametrize(
