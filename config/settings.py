@@ -7,6 +7,7 @@ raises ImproperlyConfigured naming the variable.
 
 import datetime
 import re
+import socket
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -153,16 +154,27 @@ REDIS_URL = env_str("REDIS_URL")
 # channels_redis waits for a process's messages with a BZPOPMIN of 5 s. Since
 # redis-py 8 every read also times out after 5 s by default, so a wait that
 # heard nothing raised TimeoutError and closed the socket it served: any socket
-# quiet for 5 s. Reads that outlast the pop keep that wait whole, and a Redis
-# that stopped answering is still noticed.
-CHANNEL_REDIS_READ_TIMEOUT_SECONDS = 15
+# quiet for 5 s. A socket timeout also makes redis-py send every command under
+# asyncio.wait_for, which on Python 3.11 can swallow a cancellation: a socket
+# that closed just as its process's wait passed to it kept waiting forever.
+# So reads have no timeout, as before redis-py 8, and TCP keepalive notices a
+# Redis that stopped answering (after about 25 s of silence).
+CHANNEL_REDIS_CONNECTION = {
+    "socket_timeout": None,
+    "socket_keepalive": True,
+    "socket_keepalive_options": {
+        option: value
+        for name, value in (("TCP_KEEPIDLE", 10), ("TCP_KEEPINTVL", 5), ("TCP_KEEPCNT", 3))
+        if (option := getattr(socket, name, None)) is not None
+    },
+}
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {"address": url, "socket_timeout": CHANNEL_REDIS_READ_TIMEOUT_SECONDS}
+                    {"address": url, **CHANNEL_REDIS_CONNECTION}
                     for url in redis_hosts_from_url("REDIS_URL", REDIS_URL)
                 ],
                 # A socket's inbox holds signals while it is busy; a full inbox drops

@@ -182,6 +182,34 @@ async def test_a_channel_layer_wait_that_hears_nothing_outlasts_redis_pop(enviro
             await layer.flush()
 
 
+async def test_a_closing_socket_wait_ends_even_as_it_takes_over_the_process_wait(environment):
+    """Cancelling a channel-layer wait ends it, whenever the cancellation comes.
+
+    One wait of a process reads Redis for all; when it is cancelled (its socket
+    closed) another takes over. A second socket closing as that one sends its
+    first command: with a read timeout, redis-py sends under asyncio.wait_for,
+    which on Python 3.11 can drop the cancellation, and the wait never ended.
+    The race is a matter of microseconds, so it is run many times.
+    """
+    with redis_server() as url:
+        environment.setenv("REDIS_URL", url)
+        layer = RedisChannelLayer(**load_settings()["CHANNEL_LAYERS"]["default"]["CONFIG"])
+        try:
+            for attempt in range(80):
+                first = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+                await asyncio.sleep(0.02)
+                second = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+                await asyncio.sleep(0.05)
+                first.cancel()
+                # From nothing to two milliseconds after the first, where the race lies.
+                await asyncio.sleep((attempt % 5) * 0.0005)
+                second.cancel()
+                _done, still_waiting = await asyncio.wait([first, second], timeout=3)
+                assert not still_waiting, f"a cancelled wait kept waiting (attempt {attempt})"
+        finally:
+            await layer.flush()
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
