@@ -31,6 +31,35 @@ def session_device(*, user, session):
     return device
 
 
+def session_devices(sessions: list) -> dict:
+    """Persistent id -> device, for the devices these sessions name: one read per device kind.
+
+    The same lookup as Device.from_persistent_id ("<app>.<model>/<id>"), for many
+    sessions at once; the caller applies session_device's checks.
+    """
+    from django.apps import apps
+
+    ids_by_model: dict[str, set[int]] = {}
+    for session in sessions:
+        persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+        if not isinstance(persistent_id, str) or "/" not in persistent_id:
+            continue
+        label, _slash, device_id = persistent_id.rpartition("/")
+        if device_id.isdigit():
+            ids_by_model.setdefault(label, set()).add(int(device_id))
+    found = {}
+    for label, ids in ids_by_model.items():
+        try:
+            device_class = apps.get_model(label)
+        except (LookupError, ValueError):
+            continue
+        if not issubclass(device_class, Device):
+            continue
+        for device in device_class.objects.filter(id__in=ids):
+            found[device.persistent_id] = device
+    return found
+
+
 def second_factor_verified(*, user, session) -> bool:
     """Whether this session of this user passed the second factor (or may skip it)."""
     if second_factor_exempt(user):

@@ -15,7 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
@@ -382,6 +382,12 @@ def conversations_youth_seen(*, conversation_ids, at: datetime.datetime | None =
     ).update(youth_seen_at=at or timezone.now())
 
 
+def conversations_youth_seen_together(conversation_ids: list) -> list[None]:
+    """conversations_youth_seen for several sockets: one statement, its own commit."""
+    conversations_youth_seen(conversation_ids=conversation_ids)
+    return [None] * len(conversation_ids)
+
+
 # --- accepting ------------------------------------------------------------------
 
 
@@ -586,6 +592,36 @@ def message_post(
             lambda: signals.operator_message_posted.send(sender=Message, message=message)
         )
     return message, True
+
+
+def messages_post_together(posts: list[dict]) -> list:
+    """Store several messages in one transaction: one durable commit for all of them.
+
+    Each item is message_post's keyword arguments, plus "language" for its
+    errors. The result for each is what message_post returned or the error it
+    raised. If the commit itself fails, it raises and nothing is stored: no
+    message is acknowledged without its row.
+    """
+    if len(posts) == 1:
+        # Alone, the message's own statements are the transaction, as without a batch.
+        return [_message_post_in_language(posts[0])]
+    with transaction.atomic():
+        return [_message_post_in_language(post) for post in posts]
+
+
+def _message_post_in_language(post: dict):
+    """message_post's result, or the error it raised (its text in the sender's language).
+
+    Its writes are in a savepoint of their own inside a batch (the insert's), so
+    a refused or duplicate message leaves the rest of the batch as it is.
+    """
+    post = dict(post)
+    language = post.pop("language", None) or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            return message_post(**post)
+    except Exception as error:  # handed back to this message's sender
+        return error
 
 
 def _insert_postgresql(conversation_uuid, sender, body, client_id, author, attached, at):

@@ -8,6 +8,7 @@ whatever the sockets believe.
 import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -36,6 +37,25 @@ def presence_touch(*, user, at: datetime.datetime | None = None) -> None:
     """Refresh the user's last_seen and nothing else: one statement when the row exists."""
     if not Presence.objects.filter(user_id=user.pk).update(last_seen=at or timezone.now()):
         presence_heartbeat(user=user, at=at)
+
+
+def presence_touch_together(users: list, at: datetime.datetime | None = None) -> list[None]:
+    """presence_touch for several consoles in one transaction: one commit for all of them."""
+    at = at or timezone.now()
+    if len(users) == 1:
+        presence_touch(user=users[0], at=at)
+        return [None]
+    user_ids = {user.pk for user in users}
+    with transaction.atomic():
+        updated = set(
+            Presence.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True)
+        )
+        Presence.objects.filter(user_id__in=updated).update(last_seen=at)
+        for user in users:
+            if user.pk not in updated:
+                presence_heartbeat(user=user, at=at)
+                updated.add(user.pk)
+    return [None] * len(users)
 
 
 def presence_offline(*, user) -> None:

@@ -193,32 +193,66 @@ def staff_for_socket(*, user_id, session_key: str, session_auth_hash: str):
     or when the session has not passed the second factor (the pages' rule,
     accounts.second_factor). Roles and scope are the caller's to compare.
     """
-    from importlib import import_module
+    return staff_for_sockets([(user_id, session_key, session_auth_hash)])[0]
 
+
+def staff_for_sockets(checks: list[tuple]) -> list:
+    """staff_for_socket for several sockets, (user id, session key, auth hash) each.
+
+    Three reads whatever their number (accounts, sessions, devices): a hundred
+    consoles that send a frame at once are checked by one turn of the database
+    thread, not a hundred.
+    """
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
     from django.utils.crypto import constant_time_compare
+    from django_otp import DEVICE_ID_SESSION_KEY
 
+    from accounts.second_factor import second_factor_exempt, session_devices
     from helpline.models import User
 
-    if user_id is None or not session_key:
-        return None
-    user = User.objects.select_related("hotline", "agency").filter(pk=user_id).first()
-    if user is None or not user.is_active:
-        return None
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
-    if session.get(SESSION_KEY) != str(user.pk):
-        return None
-    current = user.get_session_auth_hash()
-    if not (
-        constant_time_compare(session.get(HASH_SESSION_KEY, ""), current)
-        and constant_time_compare(session_auth_hash or "", current)
-    ):
-        return None
-    from accounts.second_factor import second_factor_verified
+    wanted = [(user_id, key) for user_id, key, _hash in checks if user_id is not None and key]
+    users = User.objects.select_related("hotline", "agency").in_bulk(
+        {user_id for user_id, _key in wanted}
+    )
+    sessions = _sessions_by_key({key for _user_id, key in wanted})
+    devices = session_devices([sessions[key] for _user_id, key in wanted if key in sessions])
+    found = []
+    for user_id, session_key, session_auth_hash in checks:
+        user = users.get(user_id) if user_id is not None and session_key else None
+        session = sessions.get(session_key) if user is not None else None
+        allowed = (
+            user is not None
+            and user.is_active
+            and session is not None
+            and session.get(SESSION_KEY) == str(user.pk)
+        )
+        if allowed:
+            current = user.get_session_auth_hash()
+            allowed = constant_time_compare(
+                session.get(HASH_SESSION_KEY, ""), current
+            ) and constant_time_compare(session_auth_hash or "", current)
+        if allowed and not second_factor_exempt(user):
+            device = devices.get(session.get(DEVICE_ID_SESSION_KEY))
+            allowed = device is not None and device.user_id == user.pk and device.confirmed
+        found.append(user if allowed else None)
+    return found
 
-    if not second_factor_verified(user=user, session=session):
-        return None
-    return user
+
+def _sessions_by_key(keys: set[str]) -> dict[str, dict]:
+    """The live sessions among these keys, decoded, as the session engine would load them."""
+    from importlib import import_module
+
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store_class, DatabaseSessionStore):
+        loaded = {key: store_class(key).load() for key in keys}
+        return {key: data for key, data in loaded.items() if data}
+    rows = store_class.get_model_class().objects.filter(
+        session_key__in=keys, expire_date__gt=timezone.now()
+    )
+    decoder = store_class()
+    return {row.session_key: decoder.decode(row.session_data) for row in rows}
 
 
 def conversation_history_for_staff(

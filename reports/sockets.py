@@ -126,9 +126,9 @@ class BoardConsumer(StaffSocket):
         self.due_task: asyncio.Task | None = None
         self.queue_signal_at = time.monotonic()
         if self.board_scope == ALL:
-            await self.join(groups.central_overflow_group())
+            await self.follow_queue(groups.central_overflow_group())
         else:
-            await self.join(groups.hotline_queue_group(self.board_scope))
+            await self.follow_queue(groups.hotline_queue_group(self.board_scope))
         await self.join(groups.board_group())
         await self.push_board(changed_at=time.monotonic(), force=True)
         return True

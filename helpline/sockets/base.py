@@ -27,8 +27,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from helpline import conversations, groups, metrics, selectors
+from helpline import conversations, groups, metrics
+from helpline.sockets import together
 from helpline.sockets.frames import FrameError, frame_parse, frame_size
+from helpline.sockets.queue_relay import QUEUE_PUSH_DELAY, queue_relay
 from helpline.sockets.shared import change_heard_at
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,6 @@ logger = logging.getLogger(__name__)
 CLOSE_BAD_FRAME = 4400
 CLOSE_FORBIDDEN = 4403
 CLOSE_FLOOD = 4429
-QUEUE_PUSH_DELAY = 0.1
 
 
 def tick_seconds() -> float:
@@ -103,6 +104,7 @@ class FrameSocket(AsyncWebsocketConsumer):
         self.recent_frames: deque[float] = deque()
         self.tasks: set[asyncio.Task] = set()
         self.memberships: set[str] = set()
+        self.queues_followed: set[str] = set()
         self.closed = False
         freeze_startup_heap()
         await self.accept()
@@ -130,8 +132,17 @@ class FrameSocket(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             return
-        with override(self.language()):
-            await handler(message)
+        self.handling = True
+        try:
+            with override(self.language()):
+                await handler(message)
+                # A queue change told while the handler ran is pushed after it, so a
+                # position or a queue never comes before the frame that opens a chat.
+                while getattr(self, "queue_told_while_busy", False) and not self.closed:
+                    self.queue_told_while_busy = False
+                    await self.push_queue()
+        finally:
+            self.handling = False
 
     def language(self) -> str:
         return cookie_language(self.scope) or settings.LANGUAGE_CODE
@@ -197,6 +208,8 @@ class FrameSocket(AsyncWebsocketConsumer):
         try:
             await self.close_down()
         finally:
+            for group in list(self.queues_followed):
+                await self.unfollow_queue(group)
             for group in list(self.memberships):
                 await self.leave(group)
 
@@ -288,10 +301,32 @@ class FrameSocket(AsyncWebsocketConsumer):
     async def on_ping(self, frame):
         await self.send_json({"type": "pong"})
 
-    # --- queue changes (youth and console sockets listen to their hotline's queue) ---
+    # --- queue changes (youth, console and board sockets follow a hotline's queue) ---
+
+    async def follow_queue(self, group: str):
+        """Hear the changes of a queue group through the process's one listener to it."""
+        self.queues_followed.add(group)
+        await queue_relay().follow(group, self)
+
+    async def unfollow_queue(self, group: str):
+        self.queues_followed.discard(group)
+        await queue_relay().unfollow(group, self)
+
+    async def queue_heard(self, heard_at: float):
+        """The relay says a followed queue changed (a burst of changes is told once).
+
+        While a frame or an event is being handled the push waits for it to end:
+        the handler may be opening the socket or the chat, whose frames come first.
+        """
+        self.queue_signal_at = max(getattr(self, "queue_signal_at", 0.0), heard_at)
+        if getattr(self, "handling", False):
+            self.queue_told_while_busy = True
+        elif not self.closed:
+            with override(self.language()):
+                await self.push_queue()
 
     async def queue_changed(self, event):
-        """Coalesce a burst of queue changes into one push, QUEUE_PUSH_DELAY later."""
+        """Coalesce a burst of changes heard in this socket's inbox into one push, later."""
         self.queue_signal_at = max(getattr(self, "queue_signal_at", 0.0), change_heard_at(event))
         if getattr(self, "queue_push_pending", False) or self.closed:
             return
@@ -340,7 +375,7 @@ class StaffSocket(FrameSocket):
         raise NotImplementedError
 
     async def _current_user(self):
-        user = await database_sync_to_async(selectors.staff_for_socket)(
+        user = await together.staff_for_socket(
             user_id=self.user_id,
             session_key=self.session_key,
             session_auth_hash=self.session_auth_hash,

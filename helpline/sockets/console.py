@@ -9,6 +9,7 @@ reads the followed conversations once, sends what signals missed, and lets go
 of any that is no longer this console's to follow.
 """
 
+import json
 import time
 
 from channels.db import database_sync_to_async
@@ -24,6 +25,7 @@ from helpline.models import (
     PresenceStatus,
     Sender,
 )
+from helpline.sockets import together
 from helpline.sockets.base import StaffSocket, tick_seconds
 from helpline.sockets.frames import FrameError, conversation_field, optional, required
 from helpline.sockets.shared import shared_read
@@ -69,11 +71,11 @@ class OperatorConsoleConsumer(StaffSocket):
         self.last_queue = None
         self.queue_signal_at = time.monotonic()
         self.last_heartbeat = 0.0
-        await self.join(groups.hotline_queue_group(self.user.hotline_id))
+        await self.follow_queue(groups.hotline_queue_group(self.user.hotline_id))
         # News for the whole hotline (callback requests waiting), pushed as console.push.
         await self.join(groups.hotline_staff_group(self.user.hotline_id))
         if self.user.hotline.is_central:
-            await self.join(groups.central_overflow_group())
+            await self.follow_queue(groups.central_overflow_group())
         state = await database_sync_to_async(presence.presence_heartbeat)(
             user=self.user, status=PresenceStatus.AVAILABLE
         )
@@ -102,7 +104,7 @@ class OperatorConsoleConsumer(StaffSocket):
     async def _heartbeat(self):
         if time.monotonic() - self.last_heartbeat > presence_refresh_seconds():
             self.last_heartbeat = time.monotonic()
-            await database_sync_to_async(presence.presence_touch)(user=self.user)
+            await together.presence_touch(user=self.user)
 
     # --- opening conversations with their history (audited reads) ---
 
@@ -150,9 +152,9 @@ class OperatorConsoleConsumer(StaffSocket):
         else:
             changed_at = self.queue_signal_at
         items = await shared_read(key, changed_at, _queue_items, self.user)
-        if force or items != self.last_queue:
+        if (force or items != self.last_queue) and not self.closed:
             self.last_queue = items
-            await self.send_json({"type": "queue", "items": items})
+            await self.send(text_data=_queue_frame(self.user.hotline_id, items))
 
     # --- frames ---
 
@@ -174,7 +176,7 @@ class OperatorConsoleConsumer(StaffSocket):
         conversation_id = conversation_field(frame)
         client_id = required(frame, "client_id")
         body = required(frame, "body")
-        message, _created = await database_sync_to_async(conversations.message_post)(
+        message, _created = await together.message_post(
             conversation_id=conversation_id,
             sender=Sender.OPERATOR,
             body=body,
@@ -612,6 +614,24 @@ class OperatorConsoleConsumer(StaffSocket):
         frame = event.get("frame")
         if isinstance(frame, dict):
             await self.send_json(frame)
+
+
+_queue_frames: dict[int, tuple[list, str]] = {}
+
+
+def _queue_frame(hotline_id: int, items: list) -> str:
+    """The queue frame's text, written once per read for every console of the hotline.
+
+    A hundred consoles and a long queue would otherwise serialise the same
+    hundred kilobytes a hundred times on every change.
+    """
+    cached = _queue_frames.get(hotline_id)
+    if cached is None or cached[0] is not items:
+        cached = _queue_frames[hotline_id] = (
+            items,
+            json.dumps({"type": "queue", "items": items}, ensure_ascii=False),
+        )
+    return cached[1]
 
 
 # --- reads run in worker threads -------------------------------------------------------

@@ -68,11 +68,15 @@ async def queue_position_shared(hotline_id, conversation_id, *, changed_at=0.0) 
     """
     if hotline_id is None:
         return None
-    order = await shared_read(("order", hotline_id), changed_at, _queue_order, hotline_id)
-    if conversation_id in order:
-        return order.index(conversation_id) + 1
-    return None
+    positions = await shared_read(
+        ("positions", hotline_id), changed_at, _queue_positions, hotline_id
+    )
+    return positions.get(conversation_id)
 
 
-def _queue_order(hotline_id) -> list[str]:
-    return [str(pk) for pk in selectors.queue_order(hotline_id=hotline_id)]
+def _queue_positions(hotline_id) -> dict[str, int]:
+    """Conversation id -> place in the queue: each waiting socket looks itself up at once."""
+    return {
+        str(pk): place
+        for place, pk in enumerate(selectors.queue_order(hotline_id=hotline_id), start=1)
+    }

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from helpline import availability, conversations, groups, payloads, returning, selectors
 from helpline.models import AgeGroup, Channel, Conversation, ConversationState, Sender
 from helpline.provinces import provinces_by_code
+from helpline.sockets import together
 from helpline.sockets.base import CLOSE_BAD_FRAME, FrameSocket, cookie_language
 from helpline.sockets.frames import FrameError, language_field, optional, required
 from helpline.sockets.shared import queue_position_shared, shared_read
@@ -198,15 +199,15 @@ class YouthChatConsumer(FrameSocket):
         if self.hotline_id == wanted:
             return
         if self.hotline_id is not None:
-            await self.leave(groups.hotline_queue_group(self.hotline_id))
+            await self.unfollow_queue(groups.hotline_queue_group(self.hotline_id))
         if wanted is not None:
-            await self.join(groups.hotline_queue_group(wanted))
+            await self.follow_queue(groups.hotline_queue_group(wanted))
         self.hotline_id = wanted
 
     async def on_message(self, frame):
         client_id = required(frame, "client_id")
         body = required(frame, "body")
-        message, _created = await database_sync_to_async(conversations.message_post)(
+        message, _created = await together.message_post(
             conversation_id=self.conversation_id,
             sender=Sender.YOUTH,
             body=body,
@@ -312,6 +313,8 @@ class YouthChatConsumer(FrameSocket):
         position = await queue_position_shared(
             self.hotline_id, self.conversation_id, changed_at=changed_at
         )
+        if self.state != ConversationState.QUEUED:
+            return  # accepted or ended while the queue was read
         if position is not None and (force or position != self.position):
             self.position = position
             await self.send_json({"type": "queue", "position": position})
@@ -342,11 +345,8 @@ class YouthChatConsumer(FrameSocket):
             self.state == ConversationState.QUEUED
             and now - self.seen_written_at > conversations.queued_grace_seconds() / 3
         ):
-            written = await database_sync_to_async(conversations.conversations_youth_seen)(
-                conversation_ids=[self.conversation_id]
-            )
-            if written:
-                self.seen_written_at = now
+            await together.youth_seen(conversation_id=self.conversation_id)
+            self.seen_written_at = now
         known = None if force_state else (self.state, self.hotline_id)
         snapshot = await database_sync_to_async(selectors.youth_conversation_changes)(
             conversation_id=self.conversation_id, delivered=self.delivered, known=known
