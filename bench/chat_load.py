@@ -1,8 +1,9 @@
 """Load benchmark of the chat relay: N young people, N/10 operators, real websockets.
 
 Not a test. It starts daphne on the embedded defaults (SQLite, in-memory channel
-layer, one process), creates N/10 operators of the Hanoi hotline, and from a
-separate process drives N youth sockets and N/10 consoles. Every young person
+layer, one process) with DEBUG off, as production runs, creates N/10 operators
+of the Hanoi hotline, and from a separate process drives N youth sockets and
+N/10 consoles. Every young person
 sends one message every PERIOD seconds (fixed rate, random phase). Latency is
 timed from the intended send time, so a stalled client does not hide server
 delay. Lost and duplicated messages are counted from seq: every message the
@@ -18,8 +19,12 @@ PostgreSQL, Redis, run_worker), then the echo consumer on as many workers
 behind the same nginx. Nothing is pinned then: the cluster's processes share
 the machine's cores with the client.
 
+With --idle it only connects N young people who start a chat and wait (nobody
+answers), lets every socket tick once, and reports the server's resident memory
+per socket and its CPU over the window.
+
 Usage: python bench/chat_load.py [--youths 200] [--duration 60] [--period 5]
-       [--saturation 10] [--no-pin] [--stack embedded|cluster] [--workers 2]
+       [--saturation 10] [--no-pin] [--stack embedded|cluster] [--workers 2] [--idle]
 """
 
 import argparse
@@ -88,6 +93,7 @@ class Server:
         command += ["-b", "127.0.0.1", "-p", str(self.port), app]
         if pin:
             command = ["taskset", "-c", "0", *command]
+        env = {**env, **json.loads(env.get("BENCH_SERVER_SETTINGS", "{}"))}
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
         )
@@ -134,9 +140,28 @@ def bench_settings(capacity: int) -> dict:
     }
 
 
+def production_settings() -> dict:
+    """The server runs as in production: DEBUG off (no query log), its own keys, plain http."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DEBUG": "0",
+        "CONTENT_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+    }
+
+
 def prepare_environment(operators: int, capacity: int) -> dict:
     workdir = tempfile.mkdtemp(prefix="helpline-bench-")
     env, created = server_environment(workdir, **bench_settings(capacity))
+    # The demo data is seeded as for development (seed_demo wants DEBUG), with the key
+    # the server will read it with; the server itself then runs with DEBUG off.
+    env["BENCH_SERVER_SETTINGS"] = json.dumps(production_settings())
+    env["CONTENT_ENCRYPTION_KEY"] = json.loads(env["BENCH_SERVER_SETTINGS"])[
+        "CONTENT_ENCRYPTION_KEY"
+    ]
     if created:
         raise SystemExit("run the benchmark on the embedded defaults: unset DATABASE_URL")
     env.pop("REDIS_URL", None)
@@ -493,6 +518,101 @@ async def drive_echo(config: dict) -> dict:
     }
 
 
+async def drive_idle(config: dict) -> dict:
+    """N young people who start a chat and wait, silent, with nobody to answer."""
+    from websockets.asyncio.client import connect
+
+    ws_base = config["base"].replace("http://", "ws://")
+    origin = config["base"]
+    youths, duration = config["youths"], config["duration"]
+    started = [0]
+    everyone = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def youth():
+        async with connect(f"{ws_base}/ws/chat/", origin=origin, max_size=None) as socket:
+            await socket.send(json.dumps({"type": "start", "province": "01"}))
+            async for raw in socket:
+                if json.loads(raw)["type"] == "started":
+                    break
+            started[0] += 1
+            if started[0] == youths:
+                everyone.set()
+            # Read whatever the server sends (queue positions) until the end.
+            reader = asyncio.create_task(socket.recv())
+            await stop.wait()
+            reader.cancel()
+
+    tasks = []
+    began = time.time()
+    for index in range(youths):
+        tasks.append(asyncio.create_task(youth()))
+        if index % 20 == 19:
+            await asyncio.sleep(0.05)
+    try:
+        await asyncio.wait_for(everyone.wait(), 600)
+    except TimeoutError:
+        raise SystemExit(f"only {started[0]} of {youths} chats started in 600 s") from None
+    ready_at = time.time()
+    # One whole tick period and a little more first, so that every socket's first tick
+    # (a random phase of 0.5 to 1.5 periods) falls before the measured window.
+    await asyncio.sleep(config.get("settle", 25))
+    window_start = time.time()
+    await asyncio.sleep(duration)
+    window_end = time.time()
+    stop.set()
+    await asyncio.sleep(0.5)
+    for task in tasks:
+        task.cancel()
+    return {
+        "setup_seconds": round(ready_at - began, 1),
+        "window_start": window_start,
+        "window_end": window_end,
+    }
+
+
+def server_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_idle(config: dict, *, pin: bool) -> dict:
+    """RSS per socket and CPU of the server while N chats wait, silent."""
+    env = prepare_environment(1, 1)
+    server = Server("config.asgi:application", env, pin)
+    samples: list[tuple[float, float]] = []
+    try:
+        rss_before, _peak = server.rss_mib()
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--drive",
+            json.dumps({**config, "base": server.base, "idle": True}),
+        ]
+        if pin:
+            command = ["taskset", "-c", "1", *command]
+        driver = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        while driver.poll() is None:
+            samples.append((time.time(), server_cpu_seconds(server.process.pid)))
+            rss_during = server.rss_mib()
+            time.sleep(1)
+        output = driver.stdout.read()
+        if driver.returncode:
+            raise SystemExit("the load driver failed")
+        result = json.loads(output.strip().splitlines()[-1])
+    finally:
+        server.stop()
+    inside = [
+        (at, cpu) for at, cpu in samples if result["window_start"] <= at <= result["window_end"]
+    ]
+    (first_at, first_cpu), (last_at, last_cpu) = inside[0], inside[-1]
+    result["cpu_share"] = (last_cpu - first_cpu) / (last_at - first_at)
+    result["rss_before_mib"] = rss_before
+    result["rss_mib"], result["peak_rss_mib"] = rss_during
+    result["kib_per_socket"] = (rss_during[0] - rss_before) * 1024 / config["youths"]
+    return result
+
+
 # --- main -------------------------------------------------------------------------
 
 
@@ -528,14 +648,35 @@ def main() -> None:
         help="one daphne on SQLite (default), or nginx, workers, PostgreSQL and Redis",
     )
     parser.add_argument("--workers", type=int, default=2, help="daphne workers of the cluster")
+    parser.add_argument(
+        "--idle",
+        action="store_true",
+        help="only connect --youths waiting chats; report RSS per socket and CPU at idle",
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.drive:
         config = json.loads(args.drive)
-        runner = drive_echo if config.get("echo") else drive_chat
+        if config.get("idle"):
+            runner = drive_idle
+        else:
+            runner = drive_echo if config.get("echo") else drive_chat
         print(json.dumps(asyncio.run(runner(config))))
+        return
+
+    if args.idle:
+        pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
+        idle = run_idle({"youths": args.youths, "duration": args.duration}, pin=pin)
+        print(f"idle: {args.youths} waiting chats, one daphne on SQLite, pinned={bool(pin)}")
+        print(
+            f"all started in {idle['setup_seconds']} s; server RSS {idle['rss_mib']:.0f} MiB "
+            f"(before the sockets {idle['rss_before_mib']:.0f} MiB, peak {idle['peak_rss_mib']:.0f}"
+            f" MiB): {idle['kib_per_socket']:.0f} KiB per socket; CPU at idle "
+            f"{100 * idle['cpu_share']:.1f} % of a core over {args.duration} s"
+        )
+        print(json.dumps({"idle": idle}))
         return
 
     operators = max(1, args.youths // 10)

@@ -388,22 +388,42 @@ def youth_conversation_changes(*, conversation_id, delivered: int, known):
     """What changed in a young person's conversation since the socket last looked, or None.
 
     known is the (state, hotline_id) the socket believes in, or None to read it
-    all. One primary-key read; when nothing changed it finds no row.
+    all. One primary-key read; None also when the conversation is gone.
     """
-    rows = Conversation.objects.filter(pk=conversation_id)
-    if known is not None:
-        state, hotline_id = known
-        unchanged = Q(state=state, last_seq__lte=delivered)
-        if state == ConversationState.QUEUED:
-            unchanged &= Q(hotline_id=hotline_id)
-        rows = rows.exclude(unchanged)
-    conversation = rows.only("state", "ended_reason", "hotline_id", "last_seq").first()
-    if conversation is None:
-        return None
-    missed = []
-    if conversation.last_seq > delivered:
-        missed = messages_after(conversation_id=conversation_id, seq=delivered)
-    return conversation.state, conversation.ended_reason, conversation.hotline_id, missed
+    return youth_conversations_changes([(conversation_id, delivered, known)])[0]
+
+
+def youth_conversations_changes(checks: list[tuple]) -> list:
+    """youth_conversation_changes for several sockets, (id, delivered, known) each: one read.
+
+    The messages a socket missed are read only for the conversations that have some.
+    """
+    rows = {
+        str(pk): (state, reason, hotline_id, last_seq)
+        for pk, state, reason, hotline_id, last_seq in Conversation.objects.filter(
+            pk__in={str(conversation_id) for conversation_id, _delivered, _known in checks}
+        ).values_list("pk", "state", "ended_reason", "hotline_id", "last_seq")
+    }
+    found = []
+    for conversation_id, delivered, known in checks:
+        row = rows.get(str(conversation_id))
+        if row is None:
+            found.append(None)
+            continue
+        state, reason, hotline_id, last_seq = row
+        if known is not None:
+            known_state, known_hotline_id = known
+            unchanged = state == known_state and last_seq <= delivered
+            if state == ConversationState.QUEUED:
+                unchanged = unchanged and hotline_id == known_hotline_id
+            if unchanged:
+                found.append(None)
+                continue
+        missed = []
+        if last_seq > delivered:
+            missed = messages_after(conversation_id=conversation_id, seq=delivered)
+        found.append((state, reason, hotline_id, missed))
+    return found
 
 
 def earlier_contacts_for_staff(*, user, conversation_id) -> list[Conversation] | None:

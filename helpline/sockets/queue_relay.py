@@ -9,7 +9,9 @@ the relay tens of seconds behind. Here the process joins each group once,
 through one channel of its own, and tells its sockets itself. A burst of changes
 within QUEUE_PUSH_DELAY becomes one push; the push asks each follower in turn
 to refresh, and their reads are shared (helpline.sockets.shared), so a change
-costs one read per process and a frame only to the sockets it changed.
+costs one read per process and a frame only to the sockets it changed. A queue
+that keeps changing while the database is busy is pushed less often (at most
+once a second), rather than queueing more reads behind the chat messages.
 
 The layer only signals, as everywhere: a lost change is repaired by each
 socket's own tick, which reads the queue again.
@@ -17,6 +19,7 @@ socket's own tick, which reads the queue again.
 
 import asyncio
 import logging
+import time
 import weakref
 
 from channels.layers import get_channel_layer
@@ -27,6 +30,7 @@ from helpline.sockets.shared import change_heard_at
 logger = logging.getLogger(__name__)
 
 QUEUE_PUSH_DELAY = 0.1
+MOST_PUSH_DELAY = 1.0
 RECEIVE_RETRY_SECONDS = 1.0
 
 
@@ -40,6 +44,7 @@ class _Group:
         self.tasks: list[asyncio.Task] = []
         self.heard_at = 0.0
         self.push: asyncio.Task | None = None
+        self.push_seconds = 0.0
 
 
 class QueueRelay:
@@ -112,7 +117,11 @@ class QueueRelay:
             group.push = asyncio.ensure_future(self._push_later(group))
 
     async def _push_later(self, group: _Group) -> None:
-        await asyncio.sleep(QUEUE_PUSH_DELAY)
+        # A queue that keeps changing is pushed at most as often as its pushes take to
+        # run, twice over: when reads wait for a busy database thread, they come less
+        # often instead of adding to its queue. Idle, a change shows in 0.1 s.
+        await asyncio.sleep(max(QUEUE_PUSH_DELAY, min(MOST_PUSH_DELAY, 2 * group.push_seconds)))
+        started = time.monotonic()
         heard_at = group.heard_at
         # A change heard from here on starts a push of its own.
         group.push = None
@@ -125,6 +134,7 @@ class QueueRelay:
         await asyncio.gather(
             *(self._tell(group, sockets, heard_at) for sockets in by_kind.values())
         )
+        group.push_seconds = time.monotonic() - started
 
     @staticmethod
     async def _tell(group: _Group, sockets: list, heard_at: float) -> None:

@@ -1,9 +1,11 @@
 """Reads shared by the sockets of one process.
 
 Every socket in a queue's scope hears each change of that queue. One read per
-scope, started after the change and shared by every socket of this process
+scope, begun after the change and shared by every socket of this process
 that waits for it, keeps that from costing one query per socket per change,
-which grows with the square of the queue.
+which grows with the square of the queue. "Begun" is when the database thread
+starts it: a read still waiting for the thread serves every change made
+before it runs.
 """
 
 import asyncio
@@ -43,21 +45,40 @@ def change_heard_at(event: dict) -> float:
     return now
 
 
-_shared_reads: dict[object, tuple[float, asyncio.Future]] = {}
+class _SharedRead:
+    """One read of the database, and when the database thread began it (None: not yet)."""
+
+    def __init__(self):
+        self.started_at: float | None = None
+        self.future: asyncio.Future | None = None
+
+    def serves(self, changed_at: float) -> bool:
+        """Whether this read can answer someone who needs a read begun after changed_at.
+
+        A read still waiting for the database thread will begin after now, so it
+        serves every change already made: under load, the askers of a whole burst
+        share the one read that waits, instead of queueing one read each behind it.
+        """
+        if self.future.done() and (self.future.cancelled() or self.future.exception() is not None):
+            return False
+        return self.started_at is None or self.started_at >= changed_at
+
+    def run(self, read, *args):
+        self.started_at = time.monotonic()
+        return read(*args)
+
+
+_shared_reads: dict[object, _SharedRead] = {}
 
 
 async def shared_read(key, changed_at: float, read, *args):
-    """The result of read(*args), from a read started after changed_at, shared under key."""
+    """The result of read(*args), from a read begun after changed_at, shared under key."""
     current = _shared_reads.get(key)
-    if (
-        current is None
-        or current[0] < changed_at
-        or (current[1].done() and current[1].exception() is not None)
-    ):
-        future = asyncio.ensure_future(database_sync_to_async(read)(*args))
-        current = (time.monotonic(), future)
+    if current is None or not current.serves(changed_at):
+        current = _SharedRead()
+        current.future = asyncio.ensure_future(database_sync_to_async(current.run)(read, *args))
         _shared_reads[key] = current
-    return await asyncio.shield(current[1])
+    return await asyncio.shield(current.future)
 
 
 async def queue_position_shared(hotline_id, conversation_id, *, changed_at=0.0) -> int | None:

@@ -6,6 +6,7 @@ is dropped. The tick compares with the database too, so a signal lost by the
 channel layer never loses a chat message.
 """
 
+import logging
 import time
 from urllib.parse import parse_qs
 
@@ -14,13 +15,23 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from helpline import availability, conversations, groups, payloads, returning, selectors
+from helpline import (
+    availability,
+    conversations,
+    groups,
+    metrics,
+    payloads,
+    returning,
+    selectors,
+)
 from helpline.models import AgeGroup, Channel, Conversation, ConversationState, Sender
 from helpline.provinces import provinces_by_code
 from helpline.sockets import together
 from helpline.sockets.base import CLOSE_BAD_FRAME, FrameSocket, cookie_language
 from helpline.sockets.frames import FrameError, language_field, optional, required
 from helpline.sockets.shared import queue_position_shared, shared_read
+
+logger = logging.getLogger(__name__)
 
 STATUS_FRESH_SECONDS = 10
 SURVEY_FIELDS = ("felt_heard", "got_help", "would_return")
@@ -345,10 +356,12 @@ class YouthChatConsumer(FrameSocket):
             self.state == ConversationState.QUEUED
             and now - self.seen_written_at > conversations.queued_grace_seconds() / 3
         ):
-            await together.youth_seen(conversation_id=self.conversation_id)
+            # Not awaited: the mark is gathered with other sockets' for a second, and
+            # nothing this socket does waits for it.
             self.seen_written_at = now
+            self.spawn(self._write_seen())
         known = None if force_state else (self.state, self.hotline_id)
-        snapshot = await database_sync_to_async(selectors.youth_conversation_changes)(
+        snapshot = await together.youth_changes(
             conversation_id=self.conversation_id, delivered=self.delivered, known=known
         )
         if snapshot is None:
@@ -358,6 +371,15 @@ class YouthChatConsumer(FrameSocket):
         if force_state:
             self.state = ""
         await self._set_state(state, reason, hotline_id)
+
+    async def _write_seen(self):
+        try:
+            await together.youth_seen(conversation_id=self.conversation_id)
+        except Exception as error:
+            # The next tick writes it again; the grace is three of its intervals.
+            self.seen_written_at = 0.0
+            logger.warning("waiting chat's seen mark not written")
+            metrics.error_caught("youth_seen", error)
 
     async def tick(self):
         if self.conversation_id is not None:

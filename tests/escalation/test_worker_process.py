@@ -16,10 +16,6 @@ from cases.services import case_create
 from escalation.models import Agency
 from escalation.services import escalation_create
 from helpline.models import User
-from reports.jobs import generate_weekly_reports
-# On a Monday morning the worker would also send this week's report notices to the
-# supervisors: they go out here, before the worker starts, so only the escalation's count.
-generate_weekly_reports(now=timezone.now())
 operator = User.objects.get(username="op_hanoi")
 User.objects.filter(username="sup_hanoi").update(email="sup-hanoi@example.invalid")
 at = timezone.now() - timedelta(days=10)

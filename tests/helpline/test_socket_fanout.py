@@ -237,3 +237,80 @@ def test_many_consoles_are_checked_with_three_reads_and_each_gets_its_own_answer
         "op_hanoi",
     ]
     assert len(queries.captured_queries) == 3
+
+
+async def test_a_read_waiting_for_the_database_thread_serves_every_change_made_before_it_runs():
+    import threading
+    import time
+
+    from channels.db import database_sync_to_async
+
+    from helpline.sockets.shared import shared_read
+
+    release = threading.Event()
+    busy = asyncio.ensure_future(database_sync_to_async(release.wait)())
+    reads = []
+
+    def read(label):
+        reads.append(label)
+        return len(reads)
+
+    # Three changes while the thread is busy: each asks for a read begun after it.
+    answers = [
+        asyncio.ensure_future(shared_read(("test", "burst"), time.monotonic(), read, n))
+        for n in range(3)
+    ]
+    await asyncio.sleep(0.05)
+    release.set()
+    await busy
+    assert await asyncio.gather(*answers) == [1, 1, 1]
+    assert reads == [0]
+    # A change after that read began needs a read of its own.
+    assert await shared_read(("test", "burst"), time.monotonic(), read, 3) == 2
+    assert reads == [0, 3]
+
+
+async def test_waiting_chats_keep_themselves_alive_with_their_seen_marks_written_together(
+    monkeypatch,
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from helpline import conversations as conversation_services
+    from helpline.models import Conversation
+
+    youths = [await start_chat(address=f"10.0.4.{n}") for n in range(1, 4)]
+    ids = [youth.started["conversation"] for youth in youths]
+    long_ago = timezone.now() - datetime.timedelta(minutes=5)
+    await asyncio.to_thread(
+        lambda: Conversation.objects.filter(pk__in=ids).update(youth_seen_at=long_ago)
+    )
+    # Every tick is now due to write the mark.
+    monkeypatch.setattr(conversation_services, "queued_grace_seconds", lambda: 0)
+    async with DatabaseThreadQueries() as queries:
+        for conversation in ids:
+            await get_channel_layer().group_send(
+                groups.conversation_group(conversation), {"type": "socket.tick"}
+            )
+        for _ in range(40):
+            seen = await asyncio.to_thread(
+                lambda: set(
+                    Conversation.objects.filter(pk__in=ids).values_list("youth_seen_at", flat=True)
+                )
+            )
+            if long_ago not in seen:
+                break
+            await asyncio.sleep(0.1)
+    assert long_ago not in seen
+    # Three sockets' marks in one statement; their three ticks in one read.
+    assert [sql.split()[0] for sql in queries.writes] == ["UPDATE"]
+    assert (
+        sum(
+            "helpline_conversation" in sql and sql.startswith("SELECT")
+            for sql in queries.statements
+        )
+        == 1
+    )
+    for youth in youths:
+        await youth.disconnect()
