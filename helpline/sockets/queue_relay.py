@@ -18,6 +18,7 @@ socket's own tick, which reads the queue again.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -41,6 +42,7 @@ class _Group:
         self.name = name
         self.followers: dict = {}  # socket -> None; a dict keeps the order they came in
         self.channel: str | None = None
+        self.joining: asyncio.Future | None = None
         self.tasks: list[asyncio.Task] = []
         self.heard_at = 0.0
         self.push: asyncio.Task | None = None
@@ -57,27 +59,38 @@ class QueueRelay:
         if group is None:
             group = self.groups[group_name] = _Group(group_name)
         group.followers[socket] = None
-        if group.channel is None:
-            group.channel = await self.layer.new_channel("queue-relay.")
-            await self.layer.group_add(group_name, group.channel)
-            group.tasks = [
-                asyncio.ensure_future(self._listen(group, group.channel)),
-                asyncio.ensure_future(self._stay_joined(group, group.channel)),
-            ]
+        # Sockets that follow at the same moment wait for the same joining.
+        if group.joining is None or (group.joining.done() and group.joining.exception()):
+            group.joining = asyncio.ensure_future(self._join(group))
+        await asyncio.shield(group.joining)
+
+    async def _join(self, group: _Group) -> None:
+        channel = await self.layer.new_channel("queue-relay.")
+        await self.layer.group_add(group.name, channel)
+        group.channel = channel
+        group.tasks = [
+            asyncio.ensure_future(self._listen(group, channel)),
+            asyncio.ensure_future(self._stay_joined(group, channel)),
+        ]
 
     async def unfollow(self, group_name: str, socket) -> None:
         group = self.groups.get(group_name)
         if group is None:
             return
         group.followers.pop(socket, None)
-        if group.followers or group.channel is None:
+        if group.followers:
             return
         # The last follower left: the process stops listening, so a test's loop or an
         # idle hotline keeps nothing running.
         del self.groups[group_name]
+        if group.joining is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(group.joining)
         for task in [*group.tasks, group.push]:
             if task is not None:
                 task.cancel()
+        if group.channel is None:
+            return
         try:
             await self.layer.group_discard(group_name, group.channel)
         except Exception:

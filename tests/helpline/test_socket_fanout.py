@@ -314,3 +314,29 @@ async def test_waiting_chats_keep_themselves_alive_with_their_seen_marks_written
     )
     for youth in youths:
         await youth.disconnect()
+
+
+async def test_a_socket_that_follows_a_queue_hears_it_once_it_is_told_it_follows(monkeypatch):
+    # "Join, then read": a follower must not read the queue before the process is in its group,
+    # or a change in between is missed. A second follower waits for the first one's join.
+    from helpline.sockets.queue_relay import queue_relay
+
+    layer = get_channel_layer()
+    joined_once = layer.group_add
+
+    async def group_add_over_a_network(group, channel):
+        # Redis answers later; the in-memory layer answers before it yields.
+        await asyncio.sleep(0.05)
+        await joined_once(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", group_add_over_a_network)
+    relay = queue_relay()
+    first, second = object(), object()
+    joining = asyncio.ensure_future(relay.follow("queue.hotline.test", first))
+    await asyncio.sleep(0)
+    await relay.follow("queue.hotline.test", second)
+    assert len(layer.groups.get("queue.hotline.test", {})) == 1
+    await joining
+    for follower in (first, second):
+        await relay.unfollow("queue.hotline.test", follower)
+    assert not layer.groups.get("queue.hotline.test")
