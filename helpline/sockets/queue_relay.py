@@ -65,7 +65,7 @@ class QueueRelay:
         await asyncio.shield(group.joining)
 
     async def _join(self, group: _Group) -> None:
-        channel = await self.layer.new_channel("queue-relay.")
+        channel = await self.layer.new_channel()
         await self.layer.group_add(group.name, channel)
         group.channel = channel
         group.tasks = [
