@@ -1,6 +1,7 @@
 """Fixed named users for each role, and factories for the data they work on."""
 
 import pytest
+from channels.layers import DEFAULT_CHANNEL_LAYER, channel_layers
 from django.utils import translation
 
 from cases.models import Category
@@ -22,6 +23,21 @@ def default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def channel_layer_of_this_test():
+    """Give each test a channel layer of its own, as each server process has one.
+
+    pytest-asyncio runs every test on an event loop of its own, while Channels
+    keeps one layer per process. channels-redis holds asyncio locks in it that a
+    wait cancelled on one test's loop can leave bound to that loop (its
+    ChannelLock does not count back an acquire that was cancelled), and the next
+    test's waits then fail on them. A server has one loop for its whole life.
+    """
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    yield
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @pytest.fixture
