@@ -21,10 +21,12 @@ the machine's cores with the client.
 
 With --idle it only connects N young people who start a chat and wait (nobody
 answers), lets every socket tick once, and reports the server's resident memory
-per socket and its CPU over the window.
+per socket and its CPU over the window. They are silent, or with --pings N send
+the chat page's ping every N s, as static/chat/link.js does every 4 s.
 
 Usage: python bench/chat_load.py [--youths 200] [--duration 60] [--period 5]
-       [--saturation 10] [--no-pin] [--stack embedded|cluster] [--workers 2] [--idle]
+       [--saturation 10] [--no-pin] [--stack embedded|cluster] [--workers 2]
+       [--idle [--pings 4]]
 """
 
 import argparse
@@ -34,6 +36,7 @@ import importlib.util
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -90,6 +93,8 @@ class Server:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         # Verbosity 0, as config.serve runs the helpline: no access log, for both servers.
         command = [sys.executable, "-m", "daphne", "-v", "0"]
+        # daphne's own options to try (e.g. "--ping-interval 60"), for both servers.
+        command += shlex.split(os.environ.get("BENCH_DAPHNE_OPTIONS", ""))
         command += ["-b", "127.0.0.1", "-p", str(self.port), app]
         if pin:
             command = ["taskset", "-c", "0", *command]
@@ -529,8 +534,24 @@ async def drive_idle(config: dict) -> dict:
     everyone = asyncio.Event()
     stop = asyncio.Event()
 
+    pings = config.get("pings", 0)
+
+    async def read_everything(socket):
+        async for _raw in socket:
+            pass
+
+    async def ping_every(socket, seconds: float):
+        await asyncio.sleep(random.uniform(0, seconds))  # spread like pages that opened apart
+        while True:
+            await socket.send('{"type":"ping"}')
+            await asyncio.sleep(seconds)
+
     async def youth():
-        async with connect(f"{ws_base}/ws/chat/", origin=origin, max_size=None) as socket:
+        # A browser never sends protocol-level pings (websockets' client would, every
+        # 20 s, and the server would pay for pongs no real young person asks for).
+        async with connect(
+            f"{ws_base}/ws/chat/", origin=origin, max_size=None, ping_interval=None
+        ) as socket:
             await socket.send(json.dumps({"type": "start", "province": "01"}))
             async for raw in socket:
                 if json.loads(raw)["type"] == "started":
@@ -538,10 +559,14 @@ async def drive_idle(config: dict) -> dict:
             started[0] += 1
             if started[0] == youths:
                 everyone.set()
-            # Read whatever the server sends (queue positions) until the end.
-            reader = asyncio.create_task(socket.recv())
+            # Read whatever the server sends (queue positions, pongs) until the end, and
+            # ping as the chat page does when asked to.
+            helpers = [asyncio.create_task(read_everything(socket))]
+            if pings:
+                helpers.append(asyncio.create_task(ping_every(socket, pings)))
             await stop.wait()
-            reader.cancel()
+            for helper in helpers:
+                helper.cancel()
 
     tasks = []
     began = time.time()
@@ -653,6 +678,13 @@ def main() -> None:
         action="store_true",
         help="only connect --youths waiting chats; report RSS per socket and CPU at idle",
     )
+    parser.add_argument(
+        "--pings",
+        type=float,
+        default=0,
+        help="with --idle: each young person sends the chat page's ping every N s "
+        "(static/chat/link.js pings every 4 s); 0 (the default) is silent",
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)
     parser.add_argument("--echo", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -668,8 +700,14 @@ def main() -> None:
 
     if args.idle:
         pin = not args.no_pin and os.cpu_count() and os.cpu_count() >= 2
-        idle = run_idle({"youths": args.youths, "duration": args.duration}, pin=pin)
-        print(f"idle: {args.youths} waiting chats, one daphne on SQLite, pinned={bool(pin)}")
+        idle = run_idle(
+            {"youths": args.youths, "duration": args.duration, "pings": args.pings}, pin=pin
+        )
+        pinging = f"each pinging every {args.pings:g} s" if args.pings else "silent"
+        print(
+            f"idle: {args.youths} waiting chats ({pinging}), one daphne on SQLite, "
+            f"pinned={bool(pin)}"
+        )
         print(
             f"all started in {idle['setup_seconds']} s; server RSS {idle['rss_mib']:.0f} MiB "
             f"(before the sockets {idle['rss_before_mib']:.0f} MiB, peak {idle['peak_rss_mib']:.0f}"
