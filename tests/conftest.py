@@ -36,8 +36,6 @@ def channel_layer_of_this_test():
     test's waits then fail on them. A server has one loop for its whole life.
     """
     channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
-    yield
-    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
 
 
 @pytest.fixture

@@ -161,28 +161,37 @@ def test_it_switches_to_postgres_and_redis_when_their_urls_are_set(environment):
     assert [host["address"] for host in layer["CONFIG"]["hosts"]] == ["redis://127.0.0.1:6379/0"]
 
 
-async def test_a_channel_layer_wait_that_hears_nothing_outlasts_redis_pop(environment):
+@pytest.fixture
+async def settings_redis_layer(environment):
+    """The Redis channel layer that the settings build, on a Redis of its own."""
+    with redis_server() as url:
+        environment.setenv("REDIS_URL", url)
+        layer = RedisChannelLayer(**load_settings()["CHANNEL_LAYERS"]["default"]["CONFIG"])
+        yield layer
+        await layer.flush()
+
+
+async def test_a_channel_layer_wait_that_hears_nothing_outlasts_redis_pop(settings_redis_layer):
     """The Redis layer that settings build keeps waiting through a silence longer than its pop.
 
     redis-py 8 made every read time out after 5 s, as long as channels_redis's
     BZPOPMIN: each quiet wait then failed, and with it the socket it served.
     """
-    with redis_server() as url:
-        environment.setenv("REDIS_URL", url)
-        layer = RedisChannelLayer(**load_settings()["CHANNEL_LAYERS"]["default"]["CONFIG"])
-        channel = await layer.new_channel()
-        waiting = asyncio.ensure_future(layer.receive(channel))
-        try:
-            await asyncio.sleep(layer.brpop_timeout + 2)
-            assert not waiting.done(), waiting.exception()
-            await layer.send(channel, {"type": "chat.message", "seq": 1})
-            assert await asyncio.wait_for(waiting, 5) == {"type": "chat.message", "seq": 1}
-        finally:
-            waiting.cancel()
-            await layer.flush()
+    layer = settings_redis_layer
+    channel = await layer.new_channel()
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    try:
+        await asyncio.sleep(layer.brpop_timeout + 2)
+        assert not waiting.done(), waiting.exception()
+        await layer.send(channel, {"type": "chat.message", "seq": 1})
+        assert await asyncio.wait_for(waiting, 5) == {"type": "chat.message", "seq": 1}
+    finally:
+        waiting.cancel()
 
 
-async def test_a_closing_socket_wait_ends_even_as_it_takes_over_the_process_wait(environment):
+async def test_a_closing_socket_wait_ends_even_as_it_takes_over_the_process_wait(
+    settings_redis_layer,
+):
     """Cancelling a channel-layer wait ends it, whenever the cancellation comes.
 
     One wait of a process reads Redis for all; when it is cancelled (its socket
@@ -191,23 +200,18 @@ async def test_a_closing_socket_wait_ends_even_as_it_takes_over_the_process_wait
     which on Python 3.11 can drop the cancellation, and the wait never ended.
     The race is a matter of microseconds, so it is run many times.
     """
-    with redis_server() as url:
-        environment.setenv("REDIS_URL", url)
-        layer = RedisChannelLayer(**load_settings()["CHANNEL_LAYERS"]["default"]["CONFIG"])
-        try:
-            for attempt in range(80):
-                first = asyncio.ensure_future(layer.receive(await layer.new_channel()))
-                await asyncio.sleep(0.02)
-                second = asyncio.ensure_future(layer.receive(await layer.new_channel()))
-                await asyncio.sleep(0.05)
-                first.cancel()
-                # From nothing to two milliseconds after the first, where the race lies.
-                await asyncio.sleep((attempt % 5) * 0.0005)
-                second.cancel()
-                _done, still_waiting = await asyncio.wait([first, second], timeout=3)
-                assert not still_waiting, f"a cancelled wait kept waiting (attempt {attempt})"
-        finally:
-            await layer.flush()
+    layer = settings_redis_layer
+    for attempt in range(80):
+        first = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+        await asyncio.sleep(0.02)
+        second = asyncio.ensure_future(layer.receive(await layer.new_channel()))
+        await asyncio.sleep(0.05)
+        first.cancel()
+        # From nothing to two milliseconds after the first, where the race lies.
+        await asyncio.sleep((attempt % 5) * 0.0005)
+        second.cancel()
+        _done, still_waiting = await asyncio.wait([first, second], timeout=3)
+        assert not still_waiting, f"a cancelled wait kept waiting (attempt {attempt})"
 
 
 @pytest.mark.parametrize(
