@@ -65,6 +65,8 @@ class QueueRelay:
         await asyncio.shield(group.joining)
 
     async def _join(self, group: _Group) -> None:
+        # The default kind: channels-redis reads one inbox per kind and process under
+        # one lock, so a kind of its own would keep the consumers' inbox waiting.
         channel = await self.layer.new_channel()
         await self.layer.group_add(group.name, channel)
         group.channel = channel
