@@ -393,32 +393,42 @@ def youth_conversation_changes(*, conversation_id, delivered: int, known):
     return youth_conversations_changes([(conversation_id, delivered, known)])[0]
 
 
+def youth_conversation_rows(conversation_ids) -> dict[str, tuple]:
+    """(state, ended reason, hotline id, last seq) of these conversations, by id: one read."""
+    return {
+        str(pk): (state, reason, hotline_id, last_seq)
+        for pk, state, reason, hotline_id, last_seq in Conversation.objects.filter(
+            pk__in={str(conversation_id) for conversation_id in conversation_ids}
+        ).values_list("pk", "state", "ended_reason", "hotline_id", "last_seq")
+    }
+
+
+def youth_conversation_unchanged(row, *, delivered: int, known) -> bool:
+    """Whether a young person's socket that knows (state, hotline id) and delivered up to
+    seq `delivered` is up to date with this row of youth_conversation_rows."""
+    if row is None or known is None:
+        return False
+    state, _reason, hotline_id, last_seq = row
+    known_state, known_hotline_id = known
+    unchanged = state == known_state and last_seq <= delivered
+    if state == ConversationState.QUEUED:
+        unchanged = unchanged and hotline_id == known_hotline_id
+    return unchanged
+
+
 def youth_conversations_changes(checks: list[tuple]) -> list:
     """youth_conversation_changes for several sockets, (id, delivered, known) each: one read.
 
     The messages a socket missed are read only for the conversations that have some.
     """
-    rows = {
-        str(pk): (state, reason, hotline_id, last_seq)
-        for pk, state, reason, hotline_id, last_seq in Conversation.objects.filter(
-            pk__in={str(conversation_id) for conversation_id, _delivered, _known in checks}
-        ).values_list("pk", "state", "ended_reason", "hotline_id", "last_seq")
-    }
+    rows = youth_conversation_rows(conversation_id for conversation_id, _d, _k in checks)
     found = []
     for conversation_id, delivered, known in checks:
         row = rows.get(str(conversation_id))
-        if row is None:
+        if row is None or youth_conversation_unchanged(row, delivered=delivered, known=known):
             found.append(None)
             continue
         state, reason, hotline_id, last_seq = row
-        if known is not None:
-            known_state, known_hotline_id = known
-            unchanged = state == known_state and last_seq <= delivered
-            if state == ConversationState.QUEUED:
-                unchanged = unchanged and hotline_id == known_hotline_id
-            if unchanged:
-                found.append(None)
-                continue
         missed = []
         if last_seq > delivered:
             missed = messages_after(conversation_id=conversation_id, seq=delivered)

@@ -109,7 +109,7 @@ class FrameSocket(AsyncWebsocketConsumer):
         freeze_startup_heap()
         await self.accept()
         if await self.open() and not self.closed:
-            self.spawn(self._tick_loop())
+            self.start_ticking()
 
     async def open(self) -> bool:
         """Set the socket up after the handshake; False when it was closed instead."""
@@ -154,6 +154,10 @@ class FrameSocket(AsyncWebsocketConsumer):
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+    def start_ticking(self):
+        """Tick every CHAT_TICK_SECONDS from now on (the young person's chat is watched instead)."""
+        self.spawn(self._tick_loop())
 
     async def _tick_loop(self):
         # The tick goes through the socket's own inbox, so it never runs

@@ -29,7 +29,6 @@ from django.utils import translation
 from helpline import conversations, presence, selectors
 
 MOST_PER_COMMIT = 100
-SEEN_LINGER_SECONDS = 1.0
 TICK_LINGER_SECONDS = 0.05
 
 
@@ -91,18 +90,6 @@ async def message_post(**post):
 async def presence_touch(*, user) -> None:
     """Refresh a console's heartbeat, with the other consoles' that are due."""
     await _together("presence", presence.presence_touch_together).run(user)
-
-
-async def youth_seen(*, conversation_id) -> None:
-    """Record that a waiting young person's socket is alive (only a queued chat is written).
-
-    Written every CHAT_QUEUED_GRACE_SECONDS / 3 for a grace of the whole: a second
-    spent gathering the other sockets' marks costs nothing, and 5,000 waiting
-    chats then cost about one commit a second, not 170.
-    """
-    await _together(
-        "seen", conversations.conversations_youth_seen_together, linger=SEEN_LINGER_SECONDS
-    ).run(conversation_id)
 
 
 async def youth_changes(*, conversation_id, delivered: int, known):

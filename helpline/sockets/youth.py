@@ -2,8 +2,9 @@
 
 Delivery: the socket remembers the highest seq it delivered. A pushed message
 that skips ahead makes it read the gap from the database; one already delivered
-is dropped. The tick compares with the database too, so a signal lost by the
-channel layer never loses a chat message.
+is dropped. The process's youth watch compares with the database too and ticks
+the socket when its chat changed, so a signal lost by the channel layer never
+loses a chat message.
 """
 
 import logging
@@ -19,7 +20,6 @@ from helpline import (
     availability,
     conversations,
     groups,
-    metrics,
     payloads,
     returning,
     selectors,
@@ -30,6 +30,7 @@ from helpline.sockets import together
 from helpline.sockets.base import CLOSE_BAD_FRAME, FrameSocket, cookie_language
 from helpline.sockets.frames import FrameError, language_field, optional, required
 from helpline.sockets.shared import queue_position_shared, shared_read
+from helpline.sockets.youth_watch import youth_watch
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,11 @@ class YouthChatConsumer(FrameSocket):
 
     def language(self) -> str:
         return getattr(self, "lang", None) or super().language()
+
+    def start_ticking(self):
+        # A socket with a chat is watched by the process's one youth watch
+        # (helpline.sockets.youth_watch), which ticks it when its chat changed.
+        pass
 
     async def before_frame(self, frame_type):
         needs_chat = (
@@ -197,6 +203,7 @@ class YouthChatConsumer(FrameSocket):
     async def _join(self, conversation: Conversation):
         self.conversation_id = str(conversation.pk)
         self.state = conversation.state
+        youth_watch(self.channel_layer).watch(self)
         await self.join(groups.conversation_group(self.conversation_id))
         await self._follow_queue(conversation.hotline_id)
         await self.channel_layer.group_send(
@@ -348,18 +355,6 @@ class YouthChatConsumer(FrameSocket):
                 await self.send_json(payloads.message(message))
 
     async def _refresh(self, *, force_state=False):
-        # A queued chat's socket keeps its young person "seen", so the chat is not
-        # timed out; writing that every tick would cost every socket a durable
-        # commit (an fsync) for a deadline of CHAT_QUEUED_GRACE_SECONDS.
-        now = time.monotonic()
-        if (
-            self.state == ConversationState.QUEUED
-            and now - self.seen_written_at > conversations.queued_grace_seconds() / 3
-        ):
-            # Not awaited: the mark is gathered with other sockets' for a second, and
-            # nothing this socket does waits for it.
-            self.seen_written_at = now
-            self.spawn(self._write_seen())
         known = None if force_state else (self.state, self.hotline_id)
         snapshot = await together.youth_changes(
             conversation_id=self.conversation_id, delivered=self.delivered, known=known
@@ -372,15 +367,6 @@ class YouthChatConsumer(FrameSocket):
             self.state = ""
         await self._set_state(state, reason, hotline_id)
 
-    async def _write_seen(self):
-        try:
-            await together.youth_seen(conversation_id=self.conversation_id)
-        except Exception as error:
-            # The next tick writes it again; the grace is three of its intervals.
-            self.seen_written_at = 0.0
-            logger.warning("waiting chat's seen mark not written")
-            metrics.error_caught("youth_seen", error)
-
     async def tick(self):
         if self.conversation_id is not None:
             await self._refresh()
@@ -388,6 +374,7 @@ class YouthChatConsumer(FrameSocket):
     async def close_down(self):
         if self.conversation_id is None:
             return
+        youth_watch(self.channel_layer).unwatch(self)
         if self.state == ConversationState.QUEUED:
             # The grace period for a vanished socket counts from here.
             await database_sync_to_async(conversations.conversation_youth_seen)(

@@ -282,52 +282,6 @@ async def test_a_read_waiting_for_the_database_thread_serves_every_change_made_b
     assert reads == [0, 3]
 
 
-async def test_waiting_chats_keep_themselves_alive_with_their_seen_marks_written_together(
-    monkeypatch,
-):
-    import datetime
-
-    from django.utils import timezone
-
-    from helpline import conversations as conversation_services
-    from helpline.models import Conversation
-
-    youths = [await start_chat(address=f"10.0.4.{n}") for n in range(1, 4)]
-    ids = [youth.started["conversation"] for youth in youths]
-    long_ago = timezone.now() - datetime.timedelta(minutes=5)
-    await asyncio.to_thread(
-        lambda: Conversation.objects.filter(pk__in=ids).update(youth_seen_at=long_ago)
-    )
-    # Every tick is now due to write the mark.
-    monkeypatch.setattr(conversation_services, "queued_grace_seconds", lambda: 0)
-    async with DatabaseThreadQueries() as queries:
-        for conversation in ids:
-            await get_channel_layer().group_send(
-                groups.conversation_group(conversation), {"type": "socket.tick"}
-            )
-        for _ in range(40):
-            seen = await asyncio.to_thread(
-                lambda: set(
-                    Conversation.objects.filter(pk__in=ids).values_list("youth_seen_at", flat=True)
-                )
-            )
-            if long_ago not in seen:
-                break
-            await asyncio.sleep(0.1)
-    assert long_ago not in seen
-    # Three sockets' marks in one statement; their three ticks in one read.
-    assert [sql.split()[0] for sql in queries.writes] == ["UPDATE"]
-    assert (
-        sum(
-            "helpline_conversation" in sql and sql.startswith("SELECT")
-            for sql in queries.statements
-        )
-        == 1
-    )
-    for youth in youths:
-        await youth.disconnect()
-
-
 async def test_a_socket_that_follows_a_queue_hears_it_once_it_is_told_it_follows(monkeypatch):
     # "Join, then read": a follower must not read the queue before the process is in its group,
     # or a change in between is missed. A second follower waits for the first one's join.
