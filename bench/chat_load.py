@@ -37,6 +37,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -243,6 +244,12 @@ def run_on_cluster(config: dict, *, operators: int, capacity: int, workers: int)
         echo_behind_the_same_nginx(cluster, local_cluster)
         echo = drive({**config, "keys": keys, "base": cluster.url, "echo": True}, pin=False)
         echo["rss_mib"], echo["peak_rss_mib"] = workers_rss_mib(cluster)
+    except BaseException:
+        # Stopping the cluster removes its directory: keep the logs of a failed run.
+        kept = Path(tempfile.mkdtemp(prefix="helpline-bench-cluster-logs-"))
+        shutil.copytree(cluster.runtime / "logs", kept, dirs_exist_ok=True)
+        print(f"the cluster's logs are kept in {kept}", file=sys.stderr)
+        raise
     finally:
         cluster.stop()
     return chat, echo
