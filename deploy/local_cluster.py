@@ -43,6 +43,9 @@ DEFAULT_STATE_DIR = ROOT / ".cluster"
 PLACEHOLDER = re.compile(r"\$\{(HELPLINE_[A-Z_]+)\}")
 STAFF = (("cluster_op", "operator", "01"), ("cluster_sup", "supervisor", "00"))
 
+# The web workers' listen queue; the kernel caps it at net.core.somaxconn (4096).
+LISTEN_BACKLOG = 1024
+
 
 class ClusterError(RuntimeError):
     pass
@@ -377,7 +380,10 @@ class Cluster:
 
     def start_web(self, name: str) -> None:
         socket_path = self.socket_path(name)
-        command = [sys.executable, "-m", "config.serve", "-u", socket_path, "--proxy-headers"]
+        # The listen queue of a Unix socket is 50 by default: 200 consoles reconnecting
+        # at once overflow it, and nginx answers 502 and marks the worker down.
+        endpoint = f"unix:{socket_path}:backlog={LISTEN_BACKLOG}"
+        command = [sys.executable, "-m", "config.serve", "-e", endpoint, "--proxy-headers"]
         self._spawn(name, command, self._process_env())
         wait_for(
             lambda: unix_http_get(socket_path, "/readyz")[0] == 200,

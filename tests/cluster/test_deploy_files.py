@@ -101,11 +101,15 @@ def test_it_documents_every_setting_in_the_environment_template():
 def test_it_runs_the_web_workers_as_the_docs_say():
     unit = (ROOT / "deploy/systemd/helpline-web@.service").read_text()
 
+    # A listen queue of 1,024, not Twisted's 50: a reconnect storm waits instead of a 502.
     assert re.search(
-        r"^ExecStart=\S+/python -m config\.serve -u /run/helpline/web-%i\.sock --proxy-headers$",
+        r"^ExecStart=\S+/python -m config\.serve -e unix:/run/helpline/web-%i\.sock:backlog=1024 "
+        r"--proxy-headers$",
         unit,
         re.M,
     )
+    documented = "config.serve -e unix:/run/helpline/web-1.sock:backlog=1024 --proxy-headers"
+    assert documented in (ROOT / "docs/operations.md").read_text()
 
 
 def test_it_never_ends_a_process_it_did_not_start(tmp_path):
