@@ -160,6 +160,11 @@ REDIS_URL = env_str("REDIS_URL")
 # So reads have no timeout, as before redis-py 8, and TCP keepalive notices a
 # Redis that stopped answering (after about 25 s of silence).
 CHANNEL_REDIS_CONNECTION = {
+    # redis-py 8 caps a pool at 100 connections and raises at the 101st instead of
+    # waiting: 200 consoles joining their groups at once then crashed (code 1011).
+    # Each command in flight holds a connection, as before redis-py 8, when there was
+    # no cap; Redis's own limit (maxclients, 10,000 by default) is the one that counts.
+    "max_connections": 10_000,
     "socket_timeout": None,
     "socket_keepalive": True,
     "socket_keepalive_options": {

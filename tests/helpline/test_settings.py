@@ -214,6 +214,14 @@ async def test_a_closing_socket_wait_ends_even_as_it_takes_over_the_process_wait
         assert not still_waiting, f"a cancelled wait kept waiting (attempt {attempt})"
 
 
+async def test_hundreds_of_sockets_may_use_the_redis_layer_at_once(settings_redis_layer):
+    """redis-py 8 refuses a pool's 101st connection; 200 consoles joining at once need more."""
+    layer = settings_redis_layer
+    channels = [await layer.new_channel() for _ in range(300)]
+    await asyncio.gather(*(layer.group_add("hotline.staff.test", name) for name in channels))
+    await asyncio.gather(*(layer.group_discard("hotline.staff.test", name) for name in channels))
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [
