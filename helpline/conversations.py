@@ -382,12 +382,6 @@ def conversations_youth_seen(*, conversation_ids, at: datetime.datetime | None =
     ).update(youth_seen_at=at or timezone.now())
 
 
-def conversations_youth_seen_together(conversation_ids: list) -> list[None]:
-    """conversations_youth_seen for several sockets: one statement, its own commit."""
-    conversations_youth_seen(conversation_ids=conversation_ids)
-    return [None] * len(conversation_ids)
-
-
 # --- accepting ------------------------------------------------------------------
 
 
