@@ -101,7 +101,7 @@ async def test_a_tick_that_finds_nothing_changed_writes_nothing(op_hanoi):
 async def test_a_tick_delivers_a_message_whose_signal_was_lost(op_hanoi):
     youth, console, conversation_id = await accepted_chat(op_hanoi)
     await frames_until_quiet(console)
-    await database_sync_to_async(_post_without_signal)(conversation_id, "tín hiệu bị mất")
+    await database_sync_to_async(post_without_signal)(conversation_id, "tín hiệu bị mất")
     assert await frames_until_quiet(console) == []
     await get_channel_layer().group_send(
         groups.conversation_group(conversation_id), {"type": "socket.tick"}
@@ -113,7 +113,8 @@ async def test_a_tick_delivers_a_message_whose_signal_was_lost(op_hanoi):
         await socket.disconnect()
 
 
-def _post_without_signal(conversation_id, body):
+def post_without_signal(conversation_id, body):
+    """Post a message and drop its on-commit broadcast, as a lost signal."""
     with transaction.atomic():
         message_post(conversation_id=conversation_id, sender="system", body=body)
         transaction.get_connection().run_on_commit = []

@@ -13,12 +13,10 @@ import datetime
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
 from django.utils import timezone
 
 from helpline import conversations as conversation_services
 from helpline import groups
-from helpline.conversations import message_post
 from helpline.models import Conversation, ConversationState
 from helpline.sockets.youth_watch import REJOIN_PERIODS, youth_watch
 from tests.helpline.chat_sockets import (
@@ -28,7 +26,7 @@ from tests.helpline.chat_sockets import (
     start_chat,
     youth_socket,
 )
-from tests.helpline.test_socket_costs import DatabaseThreadQueries
+from tests.helpline.test_socket_costs import DatabaseThreadQueries, post_without_signal
 from tests.helpline.test_socket_fanout import group_members
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
@@ -43,12 +41,6 @@ def make_all_due(*, full_tick=False):
         schedule.due_at = 0.0
         # The round counts this period: the last before a full tick, or the first after one.
         schedule.periods = REJOIN_PERIODS - 1 if full_tick else 0
-
-
-def post_without_signal(conversation_id, body):
-    with transaction.atomic():
-        message_post(conversation_id=conversation_id, sender="system", body=body)
-        transaction.get_connection().run_on_commit = []
 
 
 def select_statements(queries) -> list[str]:
