@@ -57,6 +57,17 @@ def test_it_opens_a_case_of_another_hotline_to_a_supervisor_for_the_set_time(
     )
 
 
+def test_it_asks_for_the_hotline_alone_while_no_grant_runs(sup_hanoi, hue_case):
+    now = timezone.now()
+    open_glass(sup_hanoi, hue_case, at=now - 61 * MINUTE)
+
+    # A grant in the query, even an empty one, keeps PostgreSQL off the hotline's indexes.
+    without = str(cases_visible_to(user=sup_hanoi, at=now).query)
+    assert "breakglass" not in without
+    assert not cases_visible_to(user=sup_hanoi, at=now).filter(pk=hue_case.pk).exists()
+    assert cases_visible_to(user=sup_hanoi, at=now - 2 * MINUTE).filter(pk=hue_case.pk).exists()
+
+
 def test_it_closes_the_case_again_once_the_grant_expired(client, sup_hanoi, hue_case):
     open_glass(sup_hanoi, hue_case, at=timezone.now() - 61 * MINUTE)
     staff_login(client, sup_hanoi)
