@@ -136,6 +136,12 @@ class Case(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["hotline", "state", "risk"]),
             # The case list of a hotline, newest first and paged by (created_at, id).
             models.Index(fields=["hotline", "created_at", "id"], name="case_hotline_newest"),
+            # The same list filtered by state: most of a province's cases are closed, but
+            # its newest mostly are not, so without it a list of closed cases walks the
+            # newest cases of the whole country to find a page (docs/performance.md).
+            models.Index(
+                fields=["hotline", "state", "created_at", "id"], name="case_hotline_state_newest"
+            ),
             # Reports count cases opened and closed in a period by their highest risk, in
             # a scope: these indexes hold every column they read, so the table is not read.
             models.Index(
