@@ -3,8 +3,9 @@
 `private_postgres()` runs initdb in a temporary directory, starts the server on
 a free loopback port (as the `postgres` user when run as root: PostgreSQL
 refuses root), and removes everything when the block ends. Its configuration
-is PostgreSQL's default apart from what `SETTINGS` says, so the figures are
-what a fresh install gives.
+is PostgreSQL's default apart from where it listens and the settings production
+is given (deploy/postgresql/helpline.conf), so the figures are what a fresh
+install set up as docs/operations.md says gives.
 
 BENCH_PG_DIR names a directory to keep the server's data in instead: it is
 created (and seeded) on the first run and reused by the next ones, so the three
@@ -20,9 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.local_cluster import postgres_settings
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-# Only where it listens: what the benchmarks measure runs on PostgreSQL's defaults.
-SETTINGS = {"listen_addresses": "127.0.0.1"}
+SETTINGS = {"listen_addresses": "127.0.0.1", **postgres_settings()}
 
 
 def _free_port() -> int:
@@ -119,6 +121,7 @@ def server_description(connection) -> str:
             "effective_cache_size",
             "max_parallel_workers_per_gather",
             "jit",
+            "random_page_cost",
         ):
             cursor.execute(f"SHOW {name}")
             settings.append(f"{name}={cursor.fetchone()[0]}")

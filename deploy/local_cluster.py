@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "deploy" / "nginx" / "helpline.conf.template"
+POSTGRES_CONF = ROOT / "deploy" / "postgresql" / "helpline.conf"
 DEFAULT_STATE_DIR = ROOT / ".cluster"
 PLACEHOLDER = re.compile(r"\$\{(HELPLINE_[A-Z_]+)\}")
 STAFF = (("cluster_op", "operator", "01"), ("cluster_sup", "supervisor", "00"))
@@ -52,6 +53,17 @@ class ClusterError(RuntimeError):
 
 
 # --- small helpers ------------------------------------------------------------------
+
+
+def postgres_settings() -> dict[str, str]:
+    """Production's PostgreSQL settings: the `name = value` lines of POSTGRES_CONF."""
+    settings = {}
+    for line in POSTGRES_CONF.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, value = (part.strip() for part in line.split("=", 1))
+            settings[name] = value.strip("'")
+    return settings
 
 
 def free_port() -> int:
@@ -315,6 +327,7 @@ class Cluster:
             subprocess.run(self._postgres_command(*initdb), check=True, capture_output=True)
         port = self.state["ports"]["postgres"]
         options = f"-p {port} -k {pg} -c listen_addresses=127.0.0.1"
+        options += "".join(f" -c {name}={value}" for name, value in postgres_settings().items())
         start = ("pg_ctl", "-D", str(data), "-l", str(pg / "server.log"), "-w", "-o", options)
         subprocess.run(self._postgres_command(*start, "start"), check=True, capture_output=True)
         pid = int((data / "postmaster.pid").read_text().split()[0])

@@ -14,6 +14,8 @@ import pytest
 from tests.cluster.clients import Operator, Youth
 from tests.cluster.cluster import (
     TEST_SETTINGS,
+    database,
+    local_cluster,
     open_sockets,
     staff_session,
     stored_messages,
@@ -95,6 +97,16 @@ def assert_exactly_once(cluster, youth, operator):
         theirs = {seq for seq, sender, _client_id in rows if sender == other}
         assert set(side.received) >= theirs
         assert len(side.live) == len(set(side.live)), "a message pushed twice"
+
+
+def test_its_postgresql_runs_with_productions_settings(whole_cluster):
+    with database(whole_cluster) as connection:
+        shown = {
+            name: connection.execute(f"SHOW {name}").fetchone()[0]
+            for name in local_cluster.postgres_settings()
+        }
+
+    assert shown == local_cluster.postgres_settings()
 
 
 async def test_it_relays_both_ways_between_a_youth_and_an_operator_on_different_workers(

@@ -112,6 +112,18 @@ def test_it_runs_the_web_workers_as_the_docs_say():
     assert documented in (ROOT / "docs/operations.md").read_text()
 
 
+def test_it_gives_postgresql_the_same_settings_everywhere_it_starts_it():
+    settings = local_cluster.postgres_settings()
+    compose = (ROOT / "deploy/docker-compose.yml").read_text()
+    command = re.search(r"^    command: \[\"postgres\", (.*)\]$", compose, re.M).group(1)
+    options = re.findall(r'"-c", "([a-z_]+)=([^"]+)"', command)
+
+    assert settings["random_page_cost"] == "1.1"
+    assert dict(options) == settings
+    assert len(options) == command.count('"-c"')
+    assert "deploy/postgresql/helpline.conf" in (ROOT / "docs/operations.md").read_text()
+
+
 def test_it_never_ends_a_process_it_did_not_start(tmp_path):
     """A recorded pid whose start time differs is someone else's process now."""
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
