@@ -10,7 +10,8 @@ and all, no network. Measured:
 
 - the case list as an operator and a provincial supervisor of the biggest
   province (Ho Chi Minh City) and as a central supervisor, with the filters
-  and a page deep in the history, and as an operator of the smallest province;
+  and a page deep in the history, and as an operator and a supervisor (its
+  closed cases of a rare category) of the smallest province;
 - a case page (each request a different case);
 - the liaison queue of the national police unit (A05): its first page, two
   filters, a page 500 escalations deep, and the first page its socket sends
@@ -101,6 +102,12 @@ def page_scenarios(users):
             supervisor,
             {"state": "closed", "category": "violence"},
         ),
+        (
+            "list, supervisor of the smallest province (12), state=closed "
+            "category=missing.abduction",
+            users["small supervisor"],
+            {"state": "closed", "category": "missing.abduction"},
+        ),
         ("list, central supervisor", central, {}),
         ("list, central supervisor, hotline=79", central, {"hotline": PROVINCE}),
         ("list, central supervisor, risk=imminent", central, {"risk": "imminent"}),
@@ -186,6 +193,7 @@ def main() -> None:
             "operator": User.objects.get(username=f"synthetic-ope-{PROVINCE}-001"),
             "small operator": User.objects.get(username=f"synthetic-ope-{SMALL_PROVINCE}-001"),
             "supervisor": User.objects.get(username=f"synthetic-sup-{PROVINCE}-001"),
+            "small supervisor": User.objects.get(username=f"synthetic-sup-{SMALL_PROVINCE}-001"),
             "central": User.objects.get(username="sup_central"),
             "liaison": User.objects.get(username="liaison_a05"),
             "central operator": User.objects.get(username="op_central"),
