@@ -1,9 +1,10 @@
 """Bad input on the case pages: a clear message, nothing saved, nothing typed lost."""
 
 import pytest
+from django import forms
 from django.urls import reverse
 
-from cases.forms import CaseForm
+from cases.forms import CaseFilterForm, CaseForm, PlainSelect
 from cases.models import Case, CaseNote
 from tests.logins import staff_login
 
@@ -104,3 +105,36 @@ def test_it_groups_the_category_choices_under_their_vietnamese_parent(reference_
     values = [str(value) for options in groups.values() for value, _label in options]
     assert "online.cyberbullying" in values
     assert "online" not in values
+
+
+def django_select_html(bound_field) -> str:
+    """The field as Django's own Select widget, with its templates, would write it."""
+    select = forms.Select(attrs=bound_field.field.widget.attrs)
+    select.choices = bound_field.field.widget.choices
+    return bound_field.as_widget(widget=select)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data", [{}, {"state": "closed", "risk": "high", "category": "violence", "hotline": "79"}]
+)
+def test_it_writes_the_case_filters_as_djangos_select_would(reference_data, data):
+    form = CaseFilterForm(data)
+    assert form.is_valid(), form.errors
+
+    for name in ("state", "risk", "category", "hotline"):
+        assert isinstance(form.fields[name].widget, PlainSelect)
+        html = str(form[name])
+        assert html == django_select_html(form[name])
+        assert html.count("<option") == len(list(form.fields[name].choices))
+    if data:
+        assert '<option value="violence" selected>' in str(form["category"])
+
+
+def test_it_escapes_and_groups_options_as_djangos_select_would():
+    choices = [("", "Tất cả"), ('Nhóm "<a>"', [("x&y", "A <b> & 'c'"), ("z", "Z")])]
+    attrs = {"id": "id_f", "required": True, "disabled": False, "data-note": '"<>"'}
+    plain = PlainSelect(choices=choices).render("f", "x&y", attrs=attrs)
+
+    assert plain == forms.Select(choices=choices).render("f", "x&y", attrs=attrs)
+    assert "<b>" not in plain and 'required data-note="&quot;&lt;&gt;&quot;"' in plain
